@@ -1,0 +1,775 @@
+//! Takes the rows of one export file and gives a checked Arrow table plus every problem found:
+//! cell types, required values, categories, codes, uniqueness, foreign keys, date order and
+//! the warnings for legal but suspicious rows.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Date32Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::Serialize;
+
+use crate::contract::{Kind, Reference, RowRule, Table};
+use crate::diagnostics::Error;
+use crate::period::{format_date, parse_date};
+
+/// Rows per Arrow batch of a loaded table.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// One cell as a reader found it, before the contract gives it a type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    Int(i64),
+    Float(f64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    Bool(bool),
+    /// A spreadsheet error value such as `#N/A`.
+    Error(String),
+}
+
+impl Cell<'_> {
+    /// The cell as text, the way a person sees it in the file.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Empty => Cow::Borrowed(""),
+            Cell::Text(s) => Cow::Borrowed(s),
+            Cell::Int(n) => Cow::Owned(n.to_string()),
+            Cell::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
+                Cow::Owned(format!("{}", *x as i64))
+            }
+            Cell::Float(x) => Cow::Owned(x.to_string()),
+            Cell::Date(d) => Cow::Owned(format_date(*d)),
+            Cell::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Cell::Error(e) => Cow::Owned(e.clone()),
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One broken rule (or a warning) at one place of one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub file: String,
+    /// CSV: the line where the record starts (header = 1); XLSX: the sheet row; Parquet: row index from 1.
+    pub line: u64,
+    pub column: String,
+    pub rule: &'static str,
+    pub detail: String,
+    pub value: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
+        }
+        f.write_str(self.rule)?;
+        if !self.detail.is_empty() {
+            write!(f, " ({})", self.detail)?;
+        }
+        write!(f, ": {:?}", self.value)
+    }
+}
+
+/// How many problems of one rule on one column of one file were found, and how many listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleCount {
+    pub severity: Severity,
+    pub file: String,
+    pub column: String,
+    pub rule: &'static str,
+    pub found: u64,
+    pub listed: u64,
+}
+
+/// Every problem of a load, listed up to a cap per rule and always counted.
+#[derive(Debug)]
+pub struct ProblemLog {
+    cap: Option<u64>,
+    listed: Vec<Problem>,
+    counts: BTreeMap<(String, String, &'static str, Severity), RuleCount>,
+}
+
+impl ProblemLog {
+    /// `cap`: how many problems of one rule on one column to keep for listing; `None` keeps all.
+    pub fn new(cap: Option<u64>) -> Self {
+        ProblemLog {
+            cap,
+            listed: Vec::new(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    pub fn push(&mut self, problem: Problem) {
+        let key = (
+            problem.file.clone(),
+            problem.column.clone(),
+            problem.rule,
+            problem.severity,
+        );
+        let count = self.counts.entry(key).or_insert_with(|| RuleCount {
+            severity: problem.severity,
+            file: problem.file.clone(),
+            column: problem.column.clone(),
+            rule: problem.rule,
+            found: 0,
+            listed: 0,
+        });
+        count.found += 1;
+        if self.cap.is_none_or(|cap| count.listed < cap) {
+            count.listed += 1;
+            self.listed.push(problem);
+        }
+    }
+
+    /// The problems kept for listing, in the order they were found.
+    pub fn listed(&self) -> &[Problem] {
+        &self.listed
+    }
+
+    /// Counts per rule where more were found than listed.
+    pub fn not_listed(&self) -> impl Iterator<Item = &RuleCount> {
+        self.counts.values().filter(|c| c.found > c.listed)
+    }
+
+    pub fn total(&self, severity: Severity) -> u64 {
+        self.counts
+            .values()
+            .filter(|c| c.severity == severity)
+            .map(|c| c.found)
+            .sum()
+    }
+}
+
+/// Rows read, accepted and rejected for one table: read = accepted + rejected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// The keys of tables already loaded, for foreign keys and warnings of the tables after them.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// 읍면동 code → (valid_from, valid_to), days since epoch.
+    emd: HashMap<String, (Option<i32>, Option<i32>)>,
+    sido: HashSet<String>,
+    sgg: HashSet<String>,
+    /// team id → (established_on, closed_on).
+    teams: HashMap<String, (i32, Option<i32>)>,
+    cases: HashSet<String>,
+}
+
+impl Known {
+    fn contains(&self, reference: Reference, value: &str) -> bool {
+        match reference {
+            Reference::Emd => self.emd.contains_key(value),
+            Reference::Team => self.teams.contains_key(value),
+            Reference::Case => self.cases.contains(value),
+            Reference::TargetRegion => {
+                value == "00" || self.sido.contains(value) || self.sgg.contains(value)
+            }
+        }
+    }
+
+    /// Whether a code is a known region code of any level (`00`, 시도, 시군구 or 읍면동).
+    pub fn has_region(&self, code: &str) -> bool {
+        code == "00" || self.sido.contains(code) || self.sgg.contains(code) || self.emd.contains_key(code)
+    }
+}
+
+/// A cell given its contract type.
+#[derive(Debug, Clone, PartialEq)]
+enum Value<'a> {
+    Null,
+    /// The cell broke its column's rule; already reported.
+    Invalid,
+    Text(Cow<'a, str>),
+    Date(i32),
+    Int(i64),
+    Float(f64),
+}
+
+impl Value<'_> {
+    fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn date(&self) -> Option<i32> {
+        match self {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    fn key_part(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::Text(s) => Some(Cow::Borrowed(s)),
+            Value::Date(d) => Some(Cow::Owned(format_date(*d))),
+            Value::Int(n) => Some(Cow::Owned(n.to_string())),
+            Value::Float(x) => Some(Cow::Owned(x.to_string())),
+            Value::Null | Value::Invalid => None,
+        }
+    }
+}
+
+/// A broken cell rule: rule id and detail.
+type Broken = (&'static str, String);
+
+const DATE_FORMATS: &str = "YYYY-MM-DD, YYYYMMDD or YYYY.MM.DD";
+
+fn whole(x: f64) -> Option<i64> {
+    (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
+}
+
+fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
+    if let Cell::Error(e) = cell {
+        return Err(("cell error", e.clone()));
+    }
+    if let Cell::Text(s) = cell
+        && s.contains('\u{FFFD}')
+    {
+        return Err(("encoding", "bytes that are neither UTF-8 nor CP949".into()));
+    }
+    match kind {
+        Kind::Text => Ok(Value::Text(cell.text())),
+        Kind::Code(digits) => {
+            let text = cell.text();
+            if text.bytes().all(|b| b.is_ascii_digit()) && digits.contains(&text.len()) {
+                Ok(Value::Text(text))
+            } else {
+                let lengths: Vec<String> = digits.iter().map(|d| d.to_string()).collect();
+                Err(("code", format!("{} digits", lengths.join(" or "))))
+            }
+        }
+        Kind::Category(values) => {
+            let text = cell.text();
+            if values.contains(&text.as_ref()) {
+                Ok(Value::Text(text))
+            } else {
+                Err(("category", values.join("|")))
+            }
+        }
+        Kind::Date => {
+            let date = match cell {
+                Cell::Date(d) => Some(*d),
+                Cell::Text(s) => parse_date(s),
+                Cell::Int(n) => parse_date(&n.to_string()),
+                Cell::Float(x) => whole(*x).and_then(|n| parse_date(&n.to_string())),
+                _ => None,
+            };
+            date.map(Value::Date)
+                .ok_or_else(|| ("date", DATE_FORMATS.to_string()))
+        }
+        Kind::Integer | Kind::Count => {
+            let n = match cell {
+                Cell::Int(n) => Some(*n),
+                Cell::Float(x) => whole(*x),
+                Cell::Text(s) => s.parse::<i64>().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| ("integer", "a whole number".to_string()))?;
+            if kind == Kind::Count && n < 0 {
+                return Err(("not negative", ">= 0".into()));
+            }
+            Ok(Value::Int(n))
+        }
+        Kind::Amount => {
+            let x = match cell {
+                Cell::Int(n) => Some(*n as f64),
+                Cell::Float(x) => Some(*x),
+                Cell::Text(s) => s.parse::<f64>().ok().filter(|x| x.is_finite()),
+                _ => None,
+            }
+            .ok_or_else(|| ("number", "a number".to_string()))?;
+            if x < 0.0 {
+                return Err(("not negative", ">= 0".into()));
+            }
+            Ok(Value::Float(x))
+        }
+    }
+}
+
+fn data_type(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text | Kind::Code(_) | Kind::Category(_) => DataType::Utf8,
+        Kind::Date => DataType::Date32,
+        Kind::Integer | Kind::Count => DataType::Int64,
+        Kind::Amount => DataType::Float64,
+    }
+}
+
+enum ColumnBuilder {
+    Text(StringBuilder),
+    Date(Date32Builder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+}
+
+impl ColumnBuilder {
+    fn new(data_type: &DataType) -> Self {
+        match data_type {
+            DataType::Date32 => ColumnBuilder::Date(Date32Builder::new()),
+            DataType::Int64 => ColumnBuilder::Int(Int64Builder::new()),
+            DataType::Float64 => ColumnBuilder::Float(Float64Builder::new()),
+            _ => ColumnBuilder::Text(StringBuilder::new()),
+        }
+    }
+
+    fn append(&mut self, value: &Value) {
+        match (self, value) {
+            (ColumnBuilder::Text(b), Value::Text(s)) => b.append_value(s),
+            (ColumnBuilder::Date(b), Value::Date(d)) => b.append_value(*d),
+            (ColumnBuilder::Int(b), Value::Int(n)) => b.append_value(*n),
+            (ColumnBuilder::Float(b), Value::Float(x)) => b.append_value(*x),
+            (ColumnBuilder::Text(b), _) => b.append_null(),
+            (ColumnBuilder::Date(b), _) => b.append_null(),
+            (ColumnBuilder::Int(b), _) => b.append_null(),
+            (ColumnBuilder::Float(b), _) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Text(b) => Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
+            ColumnBuilder::Int(b) => Arc::new(b.finish()),
+            ColumnBuilder::Float(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// A table that went through every check: the accepted rows as Arrow batches.
+#[derive(Debug, Clone)]
+pub struct CheckedTable {
+    pub spec: &'static Table,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub tally: Tally,
+}
+
+/// Checks the rows of one file, one at a time, and builds the accepted ones into Arrow batches.
+pub struct TableChecker<'a> {
+    spec: &'static Table,
+    file: String,
+    today: i32,
+    log: &'a mut ProblemLog,
+    known: &'a mut Known,
+    /// For each contract column, its position in the file's rows.
+    positions: Vec<Option<usize>>,
+    /// Extra columns of the file: kept as text.
+    extras: Vec<usize>,
+    width: usize,
+    schema: SchemaRef,
+    builders: Vec<ColumnBuilder>,
+    pending: usize,
+    batches: Vec<RecordBatch>,
+    seen: HashMap<String, u64>,
+    key_positions: Vec<usize>,
+    key_label: String,
+    tally: Tally,
+}
+
+impl<'a> TableChecker<'a> {
+    /// Matches the file's header to the contract: names compared after trimming spaces;
+    /// a missing required column or a repeated name makes the file unusable.
+    pub fn new(
+        spec: &'static Table,
+        file: &str,
+        header: &[String],
+        today: i32,
+        log: &'a mut ProblemLog,
+        known: &'a mut Known,
+    ) -> Result<Self, Error> {
+        let names: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+        for (i, name) in names.iter().enumerate() {
+            if name.is_empty() {
+                return Err(Error::input(
+                    file,
+                    format!("column {} of the header has no name", i + 1),
+                ));
+            }
+            if names[..i].contains(name) {
+                return Err(Error::input(
+                    file,
+                    format!("column `{name}` appears twice in the header"),
+                ));
+            }
+        }
+        let positions: Vec<Option<usize>> = spec
+            .columns
+            .iter()
+            .map(|c| names.iter().position(|n| *n == c.name))
+            .collect();
+        let missing: Vec<&str> = spec
+            .columns
+            .iter()
+            .zip(&positions)
+            .filter(|(c, p)| c.required && p.is_none())
+            .map(|(c, _)| c.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::input(
+                file,
+                format!(
+                    "required column{} missing from the header: {}",
+                    if missing.len() > 1 { "s" } else { "" },
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let extras: Vec<usize> = (0..names.len())
+            .filter(|i| spec.column(names[*i]).is_none())
+            .collect();
+        let mut fields: Vec<Field> = spec
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name, data_type(c.kind), !c.required))
+            .collect();
+        fields.extend(
+            extras
+                .iter()
+                .map(|i| Field::new(names[*i], DataType::Utf8, true)),
+        );
+        let schema = Arc::new(Schema::new(fields));
+        let builders = schema
+            .fields()
+            .iter()
+            .map(|f| ColumnBuilder::new(f.data_type()))
+            .collect();
+        let key_positions = spec.key.iter().map(|k| spec.column_index(k)).collect();
+        Ok(TableChecker {
+            spec,
+            file: file.to_string(),
+            today,
+            log,
+            known,
+            positions,
+            extras,
+            width: names.len(),
+            schema,
+            builders,
+            pending: 0,
+            batches: Vec::new(),
+            seen: HashMap::new(),
+            key_positions,
+            key_label: spec.key.join("+"),
+            tally: Tally::default(),
+        })
+    }
+
+    fn problem(&mut self, line: u64, column: &str, (rule, detail): Broken, value: &str) {
+        self.log.push(Problem {
+            severity: Severity::Error,
+            file: self.file.clone(),
+            line,
+            column: column.to_string(),
+            rule,
+            detail,
+            value: value.to_string(),
+        });
+    }
+
+    fn warning(&mut self, line: u64, column: &str, (rule, detail): Broken, value: &str) {
+        self.log.push(Problem {
+            severity: Severity::Warning,
+            file: self.file.clone(),
+            line,
+            column: column.to_string(),
+            rule,
+            detail,
+            value: value.to_string(),
+        });
+    }
+
+    /// Checks one row; `line` is where it stands in the file.
+    pub fn row(&mut self, line: u64, cells: &[Cell]) {
+        self.tally.read += 1;
+        if cells.len() != self.width {
+            let detail = format!("{} fields, the header has {}", cells.len(), self.width);
+            let value = cells
+                .iter()
+                .map(|c| c.text().into_owned())
+                .collect::<Vec<_>>()
+                .join(",");
+            self.problem(line, "-", ("field count", detail), &value);
+            self.tally.rejected += 1;
+            return;
+        }
+        let spec = self.spec;
+        let mut ok = true;
+        let mut values: Vec<Value> = Vec::with_capacity(spec.columns.len());
+        for (i, column) in spec.columns.iter().enumerate() {
+            let cell = self.positions[i].map_or(&Cell::Empty, |p| &cells[p]);
+            let value = if cell.is_null() {
+                if column.required {
+                    self.problem(line, column.name, ("required", String::new()), "");
+                    ok = false;
+                    Value::Invalid
+                } else {
+                    Value::Null
+                }
+            } else {
+                match typed(column.kind, cell) {
+                    Ok(v) => v,
+                    Err(broken) => {
+                        self.problem(line, column.name, broken, &cell.text());
+                        ok = false;
+                        Value::Invalid
+                    }
+                }
+            };
+            values.push(value);
+        }
+        ok &= self.row_rules(line, &values);
+        ok &= self.unique(line, &values);
+        self.remember(&values);
+        ok &= self.foreign_keys(line, &values);
+        if ok {
+            self.warnings(line, &values);
+            self.tally.accepted += 1;
+            for (builder, value) in self.builders.iter_mut().zip(&values) {
+                builder.append(value);
+            }
+            for (builder, p) in self.builders[values.len()..].iter_mut().zip(&self.extras) {
+                let cell = &cells[*p];
+                if cell.is_null() {
+                    builder.append(&Value::Null);
+                } else {
+                    builder.append(&Value::Text(cell.text()));
+                }
+            }
+            self.pending += 1;
+            if self.pending == BATCH_ROWS {
+                self.flush();
+            }
+        } else {
+            self.tally.rejected += 1;
+        }
+    }
+
+    fn value<'v>(&self, values: &'v [Value<'v>], column: &str) -> &'v Value<'v> {
+        &values[self.spec.column_index(column)]
+    }
+
+    fn row_rules(&mut self, line: u64, values: &[Value]) -> bool {
+        let mut ok = true;
+        for rule in self.spec.row_rules {
+            match rule {
+                RowRule::Prefix { column, prefix } => {
+                    if let (Some(v), Some(p)) = (
+                        self.value(values, column).text(),
+                        self.value(values, prefix).text(),
+                    ) && !v.starts_with(p)
+                    {
+                        let detail = format!("does not start with {prefix} {p}");
+                        self.problem(line, column, ("prefix", detail), v);
+                        ok = false;
+                    }
+                }
+                RowRule::NotBefore { column, start } => {
+                    if let (Some(end), Some(begin)) = (
+                        self.value(values, column).date(),
+                        self.value(values, start).date(),
+                    ) && end < begin
+                    {
+                        let detail = format!("before {start} {}", format_date(begin));
+                        self.problem(line, column, ("date order", detail), &format_date(end));
+                        ok = false;
+                    }
+                }
+                RowRule::RequiredWhenClosed { reason, closed } => {
+                    let closed_value = self.value(values, closed);
+                    let reason_value = self.value(values, reason);
+                    if matches!(closed_value, Value::Date(_)) && *reason_value == Value::Null {
+                        let detail = format!("required when {closed} is given");
+                        self.problem(line, reason, ("closure reason", detail), "");
+                        ok = false;
+                    } else if *closed_value == Value::Null
+                        && let Some(r) = reason_value.text()
+                    {
+                        let detail = format!("must be empty while {closed} is empty");
+                        self.problem(line, reason, ("closure reason", detail), r);
+                        ok = false;
+                    }
+                }
+            }
+        }
+        ok
+    }
+
+    fn unique(&mut self, line: u64, values: &[Value]) -> bool {
+        let mut key = String::new();
+        for (i, p) in self.key_positions.iter().enumerate() {
+            let Some(part) = values[*p].key_part() else {
+                return true;
+            };
+            if i > 0 {
+                key.push('|');
+            }
+            key.push_str(&part);
+        }
+        if let Some(first) = self.seen.get(&key) {
+            let detail = format!("first at line {first}");
+            let label = self.key_label.clone();
+            self.problem(line, &label, ("unique", detail), &key);
+            false
+        } else {
+            self.seen.insert(key, line);
+            true
+        }
+    }
+
+    /// Records the keys of this row for the tables loaded after it.
+    fn remember(&mut self, values: &[Value]) {
+        match self.spec.name {
+            "regions" => {
+                if let Some(code) = self.value(values, "emd_code").text() {
+                    let validity = (
+                        self.value(values, "valid_from").date(),
+                        self.value(values, "valid_to").date(),
+                    );
+                    self.known.emd.insert(code.to_string(), validity);
+                }
+                if let Some(code) = self.value(values, "sgg_code").text() {
+                    self.known.sgg.insert(code.to_string());
+                }
+                if let Some(code) = self.value(values, "sido_code").text() {
+                    self.known.sido.insert(code.to_string());
+                }
+            }
+            "teams" => {
+                if let (Some(id), Some(established)) = (
+                    self.value(values, "team_id").text(),
+                    self.value(values, "established_on").date(),
+                ) {
+                    let closed = self.value(values, "closed_on").date();
+                    self.known
+                        .teams
+                        .insert(id.to_string(), (established, closed));
+                }
+            }
+            "cases" => {
+                if let Some(id) = self.value(values, "case_id").text() {
+                    self.known.cases.insert(id.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn foreign_keys(&mut self, line: u64, values: &[Value]) -> bool {
+        let mut ok = true;
+        for fk in self.spec.foreign_keys {
+            if let Some(v) = self.value(values, fk.column).text()
+                && !self.known.contains(fk.references, v)
+            {
+                let detail = format!("not in {}", fk.references.describe());
+                self.problem(line, fk.column, ("foreign key", detail), v);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    fn warnings(&mut self, line: u64, values: &[Value]) {
+        if let Some(event) = &self.spec.event
+            && let Some(date) = self.value(values, event.date).date()
+        {
+            if date > self.today {
+                let detail = format!("after today {}", format_date(self.today));
+                self.warning(line, event.date, ("future date", detail), &format_date(date));
+            }
+            if let Some(emd_column) = event.emd
+                && let Some(code) = self.value(values, emd_column).text()
+                && let Some((from, to)) = self.known.emd.get(code).copied()
+                && (from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t))
+            {
+                let detail = format!(
+                    "{} {code} is valid {}..{}",
+                    emd_column,
+                    from.map(format_date).unwrap_or_default(),
+                    to.map(format_date).unwrap_or_default()
+                );
+                self.warning(
+                    line,
+                    event.date,
+                    ("region not valid on date", detail),
+                    &format_date(date),
+                );
+            }
+        }
+        if self.spec.name == "staff"
+            && let (Some(team), Some(assigned)) = (
+                self.value(values, "team_id").text(),
+                self.value(values, "assigned_on").date(),
+            )
+            && let Some((established, closed)) = self.known.teams.get(team).copied()
+        {
+            let left = self.value(values, "left_on").date();
+            let outside = assigned < established
+                || closed.is_some_and(|c| assigned >= c || left.is_none_or(|l| l > c));
+            if outside {
+                let detail = format!(
+                    "team {team} is active {}..{}",
+                    format_date(established),
+                    closed.map(format_date).unwrap_or_default()
+                );
+                let value = format!(
+                    "{}..{}",
+                    format_date(assigned),
+                    left.map(format_date).unwrap_or_default()
+                );
+                self.warning(line, "assigned_on", ("outside team life", detail), &value);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending == 0 {
+            return;
+        }
+        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)
+            .expect("builders follow the schema they were made from");
+        self.batches.push(batch);
+        self.pending = 0;
+    }
+
+    pub fn finish(mut self) -> CheckedTable {
+        self.flush();
+        CheckedTable {
+            spec: self.spec,
+            schema: self.schema,
+            batches: self.batches,
+            tally: self.tally,
+        }
+    }
+}

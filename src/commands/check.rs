@@ -1,0 +1,150 @@
+//! `hubstat check`: every problem of an export as `file:line:column: rule: value`, then rows
+//! read, accepted and rejected per table.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
+use super::{load_options, write_stdout};
+use crate::check::{Problem, RuleCount, Severity, Tally};
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::diagnostics::{Error, ExitStatus};
+use crate::load::{Dataset, Source};
+
+pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
+    let cap = (args.max_problems > 0).then_some(args.max_problems);
+    let dataset = Dataset::load(&load_options(&args.data, cap))?;
+    let text = match args.format {
+        CheckFormat::Text => text_report(&dataset),
+        CheckFormat::Json => json_report(&dataset),
+    };
+    write_stdout(&text)?;
+    Ok(if dataset.rejected() > 0 {
+        ExitStatus::DataProblems
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(s.width())))
+}
+
+fn text_report(dataset: &Dataset) -> String {
+    let mut out = String::new();
+    for problem in dataset.problems.listed() {
+        let _ = writeln!(out, "{problem}");
+    }
+    for count in dataset.problems.not_listed() {
+        let kind = match count.severity {
+            Severity::Error => "problems",
+            Severity::Warning => "warnings",
+        };
+        let _ = writeln!(
+            out,
+            "{}: {} more `{}` {kind} on {} not listed (--max-problems 0 lists all)",
+            count.file,
+            count.found - count.listed,
+            count.rule,
+            count.column
+        );
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let file_width = dataset
+        .tables
+        .iter()
+        .map(|t| t.source.file.width())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{}  {}  {:>10}  {:>10}  {:>10}",
+        pad("table", 13),
+        pad("file", file_width),
+        "read",
+        "accepted",
+        "rejected"
+    );
+    for t in &dataset.tables {
+        let Tally {
+            read,
+            accepted,
+            rejected,
+        } = t.table.tally;
+        let _ = writeln!(
+            out,
+            "{}  {}  {read:>10}  {accepted:>10}  {rejected:>10}",
+            pad(t.table.spec.name, 13),
+            pad(&t.source.file, file_width),
+        );
+    }
+    let errors = dataset.problems.total(Severity::Error);
+    let warnings = dataset.problems.total(Severity::Warning);
+    let rejected = dataset.rejected();
+    out.push('\n');
+    if errors == 0 {
+        let _ = writeln!(out, "no problems; {warnings} warnings");
+    } else {
+        let _ = writeln!(
+            out,
+            "{errors} problems in {rejected} rejected rows; {warnings} warnings"
+        );
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct TableReport<'a> {
+    table: &'static str,
+    #[serde(flatten)]
+    source: &'a Source,
+    #[serde(flatten)]
+    tally: Tally,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    data: String,
+    tables: Vec<TableReport<'a>>,
+    problems: Vec<&'a Problem>,
+    warnings: Vec<&'a Problem>,
+    not_listed: Vec<&'a RuleCount>,
+    problem_count: u64,
+    warning_count: u64,
+    rejected_rows: u64,
+}
+
+fn json_report(dataset: &Dataset) -> String {
+    let listed = dataset.problems.listed();
+    let report = JsonReport {
+        data: dataset.data.display().to_string(),
+        tables: dataset
+            .tables
+            .iter()
+            .map(|t| TableReport {
+                table: t.table.spec.name,
+                source: &t.source,
+                tally: t.table.tally,
+            })
+            .collect(),
+        problems: listed
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect(),
+        warnings: listed
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+            .collect(),
+        not_listed: dataset.problems.not_listed().collect(),
+        problem_count: dataset.problems.total(Severity::Error),
+        warning_count: dataset.problems.total(Severity::Warning),
+        rejected_rows: dataset.rejected(),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("the report serializes");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,109 @@
+//! Errors of every stage and the one place that turns an outcome into an exit code.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The process exit codes, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The command did what was asked and the data broke no rule.
+    Success = 0,
+    /// Rows of the input break rules of the data contract.
+    DataProblems = 1,
+    /// Usage, configuration, query or I/O error: the command could not do its job.
+    Error = 2,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status as u8)
+    }
+}
+
+/// Everything that stops a command. Each variant names what it was working on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An input that cannot be used at all: missing folder or table, two files for one table,
+    /// a file that is not CSV, XLSX or Parquet, a missing required column.
+    #[error("{}: {reason}", path.display())]
+    Input { path: PathBuf, reason: String },
+
+    /// Rows were rejected and the command was not told to go on without them.
+    #[error(
+        "{summary}; run `hubstat check --data {}` to list them, or pass --skip-invalid to go on without them",
+        data.display()
+    )]
+    Rejected { summary: String, data: PathBuf },
+
+    #[error("{}:{line}: {reason}", path.display())]
+    Config {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+
+    #[error("{context}")]
+    Query {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::Input {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn query(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Query {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Rejected { .. } => ExitStatus::DataProblems,
+            _ => ExitStatus::Error,
+        }
+    }
+}
+
+/// Prints an error and its causes as a short chain: `error: ...` then `  caused by: ...`.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(err) = cause {
+            write!(f, "\n  caused by: {err}")?;
+            cause = err.source();
+        }
+        Ok(())
+    }
+}

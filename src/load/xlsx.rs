@@ -1,0 +1,84 @@
+//! Takes the first sheet of an XLSX (or legacy XLS) workbook and gives its header row and
+//! each following row with the row number Excel shows.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use calamine::{Data, DataType, Reader, Sheets, Xls, Xlsx};
+
+use super::RowSink;
+use crate::check::Cell;
+use crate::diagnostics::Error;
+use crate::period::{days, parse_date};
+
+pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = BufReader::new(file);
+    let not_workbook = |e: &dyn std::fmt::Display| {
+        Error::input(path, format!("not a valid XLSX or XLS workbook: {e}"))
+    };
+    let mut workbook: Sheets<_> = match Xlsx::new(reader) {
+        Ok(x) => Sheets::Xlsx(x),
+        Err(xlsx_error) => {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            match Xls::new(BufReader::new(file)) {
+                Ok(x) => Sheets::Xls(x),
+                Err(_) => return Err(not_workbook(&xlsx_error)),
+            }
+        }
+    };
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| Error::input(path, "the workbook has no sheet"))?
+        .map_err(|e| not_workbook(&e))?;
+    let Some((first_row, _)) = range.start() else {
+        return Ok(());
+    };
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Ok(());
+    };
+    let width = header
+        .iter()
+        .rposition(|d| !d.is_empty())
+        .map_or(0, |i| i + 1);
+    let names = header[..width]
+        .iter()
+        .map(|d| cell(d).text().into_owned())
+        .collect();
+    sink.header(names)?;
+    for (i, row) in rows.enumerate() {
+        if row.iter().all(|d| d.is_empty()) {
+            continue;
+        }
+        let mut cells: Vec<Cell> = row.iter().map(cell).collect();
+        while cells.len() > width && cells.last() == Some(&Cell::Empty) {
+            cells.pop();
+        }
+        // Excel numbers rows from 1 and the header is the range's first row.
+        let excel_row = u64::from(first_row) + 2 + i as u64;
+        sink.row(excel_row, &cells);
+    }
+    Ok(())
+}
+
+fn cell(data: &Data) -> Cell<'_> {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s),
+        Data::Int(n) => Cell::Int(*n),
+        Data::Float(x) => Cell::Float(*x),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if !dt.is_duration() => Cell::Date(days(t.date())),
+            _ => Cell::Float(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) => match s.get(..10).and_then(parse_date) {
+            Some(d) if s.len() == 10 || s[10..].starts_with('T') => Cell::Date(d),
+            _ => Cell::Text(s),
+        },
+        Data::DurationIso(s) => Cell::Text(s),
+        Data::Error(e) => Cell::Error(format!("#{e:?}")),
+    }
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    hubstat::run(std::env::args_os()).into()
+}

@@ -1,0 +1,273 @@
+//! Takes result tables (Arrow batches) and gives them as CSV, JSON, an aligned text table,
+//! an XLSX sheet or a Parquet file. Files are written whole or not at all.
+
+use std::io::Write;
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, SchemaRef};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use serde_json::{Map, Value};
+use unicode_width::UnicodeWidthStr;
+
+use crate::diagnostics::Error;
+use crate::period::date_of;
+
+/// The output forms of a result table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Xlsx,
+    Parquet,
+}
+
+/// A result table: its schema and its rows.
+#[derive(Debug, Clone)]
+pub struct ResultTable {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl ResultTable {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    /// Every cell as text: nulls empty, booleans `true`/`false`, dates `YYYY-MM-DD`.
+    pub fn text_rows(&self) -> Result<Vec<Vec<String>>, Error> {
+        let options = FormatOptions::default().with_null("");
+        let mut rows = Vec::with_capacity(self.num_rows());
+        for batch in &self.batches {
+            let formatters = batch
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Error::query("formatting a result", e))?;
+            for i in 0..batch.num_rows() {
+                rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
+            }
+        }
+        Ok(rows)
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+}
+
+/// CSV with a header row; rates as fractions, nulls empty.
+pub fn to_csv(table: &ResultTable) -> Result<Vec<u8>, Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| Error::query("writing CSV", e);
+    writer.write_record(table.names()).map_err(csv_error)?;
+    for row in table.text_rows()? {
+        writer.write_record(row).map_err(csv_error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| Error::query("writing CSV", e.to_string()))
+}
+
+/// A JSON array of objects, one per row, keys in column order.
+pub fn to_json(table: &ResultTable) -> Result<Vec<u8>, Error> {
+    let names = table.names();
+    let mut rows = Vec::with_capacity(table.num_rows());
+    for batch in &table.batches {
+        for i in 0..batch.num_rows() {
+            let mut object = Map::new();
+            for (name, column) in names.iter().zip(batch.columns()) {
+                object.insert(name.clone(), json_value(column.as_ref(), i));
+            }
+            rows.push(Value::Object(object));
+        }
+    }
+    let mut text = serde_json::to_vec_pretty(&rows).expect("JSON values serialize");
+    text.push(b'\n');
+    Ok(text)
+}
+
+fn json_value(array: &dyn Array, i: usize) -> Value {
+    if array.is_null(i) {
+        return Value::Null;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Value::from(array.as_string::<i32>().value(i)),
+        DataType::Utf8View => Value::from(array.as_string_view().value(i)),
+        DataType::Int64 => Value::from(array.as_primitive::<Int64Type>().value(i)),
+        DataType::Float64 => {
+            serde_json::Number::from_f64(array.as_primitive::<Float64Type>().value(i))
+                .map_or(Value::Null, Value::Number)
+        }
+        DataType::Boolean => Value::from(array.as_boolean().value(i)),
+        DataType::Date32 => Value::from(
+            date_of(array.as_primitive::<Date32Type>().value(i))
+                .format("%Y-%m-%d")
+                .to_string(),
+        ),
+        _ => {
+            let options = FormatOptions::default();
+            ArrayFormatter::try_new(array, &options)
+                .map(|f| Value::from(f.value(i).to_string()))
+                .unwrap_or(Value::Null)
+        }
+    }
+}
+
+fn is_numeric(data_type: &DataType) -> bool {
+    data_type.is_numeric()
+}
+
+/// An aligned text table for a terminal: Hangul counts double width, numbers right-aligned.
+pub fn to_text_table(table: &ResultTable) -> Result<Vec<u8>, Error> {
+    let names = table.names();
+    let rows = table.text_rows()?;
+    let numeric: Vec<bool> = table
+        .schema
+        .fields()
+        .iter()
+        .map(|f| is_numeric(f.data_type()))
+        .collect();
+    let mut widths: Vec<usize> = names.iter().map(|n| n.width()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[String], out: &mut String| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let fill = " ".repeat(widths[i] - c.width());
+                if numeric[i] {
+                    format!("{fill}{c}")
+                } else {
+                    format!("{c}{fill}")
+                }
+            })
+            .collect();
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&names, &mut out);
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rule, &mut out);
+    for row in &rows {
+        line(row, &mut out);
+    }
+    Ok(out.into_bytes())
+}
+
+/// A fixed creation time so that the same table gives the same bytes.
+fn fixed_creation_time() -> ExcelDateTime {
+    ExcelDateTime::from_ymd(2000, 1, 1).expect("a valid date")
+}
+
+/// One sheet named `sheet`: header row, numbers as numbers, dates as dates.
+pub fn to_xlsx(table: &ResultTable, sheet: &str) -> Result<Vec<u8>, Error> {
+    let xlsx = |e: rust_xlsxwriter::XlsxError| Error::query("writing XLSX", e);
+    let mut workbook = Workbook::new();
+    workbook.set_properties(
+        &rust_xlsxwriter::DocProperties::new().set_creation_datetime(&fixed_creation_time()),
+    );
+    let worksheet = workbook.add_worksheet();
+    worksheet.set_name(sheet).map_err(xlsx)?;
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (c, name) in table.names().iter().enumerate() {
+        worksheet
+            .write_string_with_format(0, c as u16, name, &bold)
+            .map_err(xlsx)?;
+    }
+    let mut r = 1u32;
+    for batch in &table.batches {
+        for i in 0..batch.num_rows() {
+            for (c, column) in batch.columns().iter().enumerate() {
+                let c = c as u16;
+                if column.is_null(i) {
+                    continue;
+                }
+                match column.data_type() {
+                    DataType::Int64 => {
+                        let n = column.as_primitive::<Int64Type>().value(i);
+                        worksheet.write_number(r, c, n as f64).map_err(xlsx)?;
+                    }
+                    DataType::Float64 => {
+                        let x = column.as_primitive::<Float64Type>().value(i);
+                        worksheet.write_number(r, c, x).map_err(xlsx)?;
+                    }
+                    DataType::Boolean => {
+                        let b = column.as_boolean().value(i);
+                        worksheet.write_boolean(r, c, b).map_err(xlsx)?;
+                    }
+                    DataType::Date32 => {
+                        let d = date_of(column.as_primitive::<Date32Type>().value(i));
+                        let excel = excel_date(d).map_err(xlsx)?;
+                        worksheet
+                            .write_datetime_with_format(r, c, excel, &date)
+                            .map_err(xlsx)?;
+                    }
+                    _ => {
+                        let text = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
+                            .map_err(|e| Error::query("formatting a result", e))?
+                            .value(i)
+                            .to_string();
+                        worksheet.write_string(r, c, text).map_err(xlsx)?;
+                    }
+                }
+            }
+            r += 1;
+        }
+    }
+    worksheet.set_freeze_panes(1, 0).map_err(xlsx)?;
+    worksheet.autofit();
+    workbook.save_to_buffer().map_err(xlsx)
+}
+
+pub fn excel_date(d: chrono::NaiveDate) -> Result<ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    use chrono::Datelike;
+    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+}
+
+/// A Parquet file (ZSTD-compressed) of the table.
+pub fn to_parquet(table: &ResultTable) -> Result<Vec<u8>, Error> {
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+    let parquet_error = |e: parquet::errors::ParquetError| Error::query("writing Parquet", e);
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_created_by(concat!("hubstat ", env!("CARGO_PKG_VERSION")).to_string())
+        .build();
+    let mut buffer = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buffer, table.schema.clone(), Some(properties))
+        .map_err(parquet_error)?;
+    for batch in &table.batches {
+        writer.write(batch).map_err(parquet_error)?;
+    }
+    writer.close().map_err(parquet_error)?;
+    Ok(buffer)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
+/// so that a failure or a kill never leaves a half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".hubstat-")
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .map_err(|e| Error::io(folder, e))?;
+    temp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}

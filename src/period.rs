@@ -1,0 +1,204 @@
+//! Takes a period as a user writes it (`2020Q4`, `2020-11`, `2020`, or two dates) and gives
+//! its first day S, last day E (both inclusive) and as-of day D = E; also the contract's dates.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// Parses a contract date: `YYYY-MM-DD`, `YYYYMMDD` or `YYYY.MM.DD`, into days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    let (y, m, d) = match b.len() {
+        10 if (b[4] == b'-' && b[7] == b'-') || (b[4] == b'.' && b[7] == b'.') => {
+            (&s[0..4], &s[5..7], &s[8..10])
+        }
+        8 => (&s[0..4], &s[4..6], &s[6..8]),
+        _ => return None,
+    };
+    let digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
+    if !(digits(y) && digits(m) && digits(d)) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    Some(days(date))
+}
+
+pub fn days(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
+}
+
+pub fn date_of(days: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days + EPOCH_DAYS_FROM_CE)
+        .expect("days since epoch within chrono's range")
+}
+
+/// `YYYY-MM-DD`.
+pub fn format_date(days: i32) -> String {
+    date_of(days).format("%Y-%m-%d").to_string()
+}
+
+/// A reporting period: S and E inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Quarter { year: i32, quarter: u32 },
+    Month { year: i32, month: u32 },
+    Year { year: i32 },
+    Range { from: NaiveDate, to: NaiveDate },
+}
+
+impl Period {
+    pub fn range(from: NaiveDate, to: NaiveDate) -> Result<Period, String> {
+        if to < from {
+            return Err(format!("--to {to} is before --from {from}"));
+        }
+        Ok(Period::Range { from, to })
+    }
+
+    /// S, the first day.
+    pub fn start(&self) -> NaiveDate {
+        match *self {
+            Period::Quarter { year, quarter } => ymd(year, (quarter - 1) * 3 + 1, 1),
+            Period::Month { year, month } => ymd(year, month, 1),
+            Period::Year { year } => ymd(year, 1, 1),
+            Period::Range { from, .. } => from,
+        }
+    }
+
+    /// E, the last day.
+    pub fn end(&self) -> NaiveDate {
+        match *self {
+            Period::Quarter { year, quarter } => last_of_month(year, quarter * 3),
+            Period::Month { year, month } => last_of_month(year, month),
+            Period::Year { year } => ymd(year, 12, 31),
+            Period::Range { to, .. } => to,
+        }
+    }
+
+    /// D, the day stock figures are taken on: E.
+    pub fn as_of(&self) -> NaiveDate {
+        self.end()
+    }
+
+    /// The quarter that holds E.
+    pub fn last_quarter(&self) -> Period {
+        let e = self.end();
+        Period::Quarter {
+            year: e.year(),
+            quarter: (e.month() - 1) / 3 + 1,
+        }
+    }
+
+    /// The quarter `n` quarters before this one (quarters only).
+    pub fn quarters_back(&self, n: u32) -> Period {
+        let Period::Quarter { year, quarter } = self.last_quarter() else {
+            unreachable!("last_quarter gives a quarter")
+        };
+        let index = year * 4 + quarter as i32 - 1 - n as i32;
+        Period::Quarter {
+            year: index.div_euclid(4),
+            quarter: index.rem_euclid(4) as u32 + 1,
+        }
+    }
+}
+
+fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("valid calendar date")
+}
+
+fn last_of_month(year: i32, month: u32) -> NaiveDate {
+    let (y, m) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    ymd(y, m, 1).pred_opt().expect("a day before the first of a month")
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Period::Quarter { year, quarter } => write!(f, "{year}Q{quarter}"),
+            Period::Month { year, month } => write!(f, "{year}-{month:02}"),
+            Period::Year { year } => write!(f, "{year}"),
+            Period::Range { from, to } => write!(f, "{from}_{to}"),
+        }
+    }
+}
+
+impl FromStr for Period {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a period: write a quarter 2020Q4, a month 2020-11 or a year 2020");
+        let year = |t: &str| -> Result<i32, String> {
+            if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+                t.parse().map_err(|_| bad())
+            } else {
+                Err(bad())
+            }
+        };
+        if let Some((y, q)) = s.split_once(['Q', 'q']) {
+            let quarter: u32 = q.parse().map_err(|_| bad())?;
+            if !(1..=4).contains(&quarter) || q.len() != 1 {
+                return Err(bad());
+            }
+            return Ok(Period::Quarter {
+                year: year(y)?,
+                quarter,
+            });
+        }
+        if let Some((y, m)) = s.split_once('-') {
+            let month: u32 = m.parse().map_err(|_| bad())?;
+            if !(1..=12).contains(&month) || m.len() != 2 {
+                return Err(bad());
+            }
+            return Ok(Period::Month {
+                year: year(y)?,
+                month,
+            });
+        }
+        Ok(Period::Year { year: year(s)? })
+    }
+}
+
+/// Parses a date given on the command line, in any of the contract's forms.
+pub fn parse_cli_date(s: &str) -> Result<NaiveDate, String> {
+    parse_date(s)
+        .map(date_of)
+        .ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_have_their_first_and_last_days() {
+        let q: Period = "2020Q4".parse().unwrap();
+        assert_eq!(q.start(), ymd(2020, 10, 1));
+        assert_eq!(q.end(), ymd(2020, 12, 31));
+        let m: Period = "2020-02".parse().unwrap();
+        assert_eq!(m.end(), ymd(2020, 2, 29));
+        let y: Period = "2019".parse().unwrap();
+        assert_eq!((y.start(), y.end()), (ymd(2019, 1, 1), ymd(2019, 12, 31)));
+        assert_eq!(q.quarters_back(7).to_string(), "2019Q1");
+        assert_eq!(m.last_quarter().to_string(), "2020Q1");
+        for bad in ["2020Q5", "2020-13", "20", "2020Q", "abcd", "2020-1"] {
+            assert!(bad.parse::<Period>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn contract_dates_in_three_forms() {
+        let d = parse_date("2020-09-30").unwrap();
+        assert_eq!(parse_date("20200930"), Some(d));
+        assert_eq!(parse_date("2020.09.30"), Some(d));
+        assert_eq!(format_date(d), "2020-09-30");
+        for bad in ["2020-02-30", "2020/09/30", "2020-9-30", "20201301", "2020-09-3x", ""] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+}
