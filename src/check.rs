@@ -198,7 +198,10 @@ impl Known {
 
     /// Whether a code is a known region code of any level (`00`, 시도, 시군구 or 읍면동).
     pub fn has_region(&self, code: &str) -> bool {
-        code == "00" || self.sido.contains(code) || self.sgg.contains(code) || self.emd.contains_key(code)
+        code == "00"
+            || self.sido.contains(code)
+            || self.sgg.contains(code)
+            || self.emd.contains_key(code)
     }
 }
 
@@ -647,7 +650,7 @@ impl<'a> TableChecker<'a> {
         }
     }
 
-    /// Records the keys of this row for the tables loaded after it.
+    /// Records the keys of this row for the tables loaded after it; the first row of a key wins.
     fn remember(&mut self, values: &[Value]) {
         match self.spec.name {
             "regions" => {
@@ -656,7 +659,7 @@ impl<'a> TableChecker<'a> {
                         self.value(values, "valid_from").date(),
                         self.value(values, "valid_to").date(),
                     );
-                    self.known.emd.insert(code.to_string(), validity);
+                    self.known.emd.entry(code.to_string()).or_insert(validity);
                 }
                 if let Some(code) = self.value(values, "sgg_code").text() {
                     self.known.sgg.insert(code.to_string());
@@ -673,7 +676,8 @@ impl<'a> TableChecker<'a> {
                     let closed = self.value(values, "closed_on").date();
                     self.known
                         .teams
-                        .insert(id.to_string(), (established, closed));
+                        .entry(id.to_string())
+                        .or_insert((established, closed));
                 }
             }
             "cases" => {
@@ -705,7 +709,12 @@ impl<'a> TableChecker<'a> {
         {
             if date > self.today {
                 let detail = format!("after today {}", format_date(self.today));
-                self.warning(line, event.date, ("future date", detail), &format_date(date));
+                self.warning(
+                    line,
+                    event.date,
+                    ("future date", detail),
+                    &format_date(date),
+                );
             }
             if let Some(emd_column) = event.emd
                 && let Some(code) = self.value(values, emd_column).text()

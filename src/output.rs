@@ -55,7 +55,11 @@ impl ResultTable {
     }
 
     fn names(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 }
 
@@ -213,10 +217,11 @@ pub fn to_xlsx(table: &ResultTable, sheet: &str) -> Result<Vec<u8>, Error> {
                             .map_err(xlsx)?;
                     }
                     _ => {
-                        let text = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
-                            .map_err(|e| Error::query("formatting a result", e))?
-                            .value(i)
-                            .to_string();
+                        let text =
+                            ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
+                                .map_err(|e| Error::query("formatting a result", e))?
+                                .value(i)
+                                .to_string();
                         worksheet.write_string(r, c, text).map_err(xlsx)?;
                     }
                 }

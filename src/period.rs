@@ -114,7 +114,9 @@ fn last_of_month(year: i32, month: u32) -> NaiveDate {
     } else {
         (year, month + 1)
     };
-    ymd(y, m, 1).pred_opt().expect("a day before the first of a month")
+    ymd(y, m, 1)
+        .pred_opt()
+        .expect("a day before the first of a month")
 }
 
 impl fmt::Display for Period {
@@ -132,7 +134,9 @@ impl FromStr for Period {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not a period: write a quarter 2020Q4, a month 2020-11 or a year 2020");
+        let bad = || {
+            format!("`{s}` is not a period: write a quarter 2020Q4, a month 2020-11 or a year 2020")
+        };
         let year = |t: &str| -> Result<i32, String> {
             if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
                 t.parse().map_err(|_| bad())
@@ -197,7 +201,14 @@ mod tests {
         assert_eq!(parse_date("20200930"), Some(d));
         assert_eq!(parse_date("2020.09.30"), Some(d));
         assert_eq!(format_date(d), "2020-09-30");
-        for bad in ["2020-02-30", "2020/09/30", "2020-9-30", "20201301", "2020-09-3x", ""] {
+        for bad in [
+            "2020-02-30",
+            "2020/09/30",
+            "2020-9-30",
+            "20201301",
+            "2020-09-3x",
+            "",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }

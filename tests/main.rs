@@ -1,1 +1,5 @@
+//! The one integration-test binary: it links once.
 
+mod support;
+
+mod check;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use crate::cli::{Command, DataArgs};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::load::{Dataset, LoadOptions};
+use crate::load::LoadOptions;
 use crate::period::days;
 
 pub fn run(command: Command) -> Result<ExitStatus, Error> {
@@ -26,11 +26,6 @@ fn load_options(args: &DataArgs, max_problems: Option<u64>) -> LoadOptions {
         today: days(today),
         max_problems,
     }
-}
-
-/// Loads and checks the export for a command that computes figures.
-fn load(args: &DataArgs) -> Result<Dataset, Error> {
-    Dataset::load(&load_options(args, Some(0)))
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly.

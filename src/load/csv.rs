@@ -36,7 +36,7 @@ pub fn read<R: Read>(
     }
     let bom = sample.starts_with(BOM);
     let encoding = match choice {
-        Encoding::Auto if bom || looks_like_utf8(&sample) => Encoding::Utf8,
+        Encoding::Auto if bom || utf8_errors(&sample) <= cp949_errors(&sample) => Encoding::Utf8,
         Encoding::Auto => Encoding::Cp949,
         forced => forced,
     };
@@ -60,12 +60,23 @@ pub fn read<R: Read>(
     }
 }
 
-/// Valid UTF-8, allowing a character cut off at the end of the sample.
-fn looks_like_utf8(sample: &[u8]) -> bool {
-    match std::str::from_utf8(sample) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
+/// Invalid UTF-8 sequences in the sample, not counting a character cut off at its end.
+/// A file is read in the encoding that fits it best, so that a UTF-8 file with one stray
+/// CP949 row is read as UTF-8 and that row is reported, rather than all Hangul garbled.
+fn utf8_errors(sample: &[u8]) -> usize {
+    let mut errors = 0;
+    let mut rest = sample;
+    while let Err(e) = std::str::from_utf8(rest) {
+        let Some(len) = e.error_len() else { break };
+        errors += 1;
+        rest = &rest[e.valid_up_to() + len..];
     }
+    errors
+}
+
+fn cp949_errors(sample: &[u8]) -> usize {
+    let (text, _) = encoding_rs::EUC_KR.decode_without_bom_handling(sample);
+    text.matches('\u{FFFD}').count()
 }
 
 fn read_records<R: Read>(input: R, path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {

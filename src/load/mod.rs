@@ -328,12 +328,7 @@ fn load_built_in_regions(
 ) -> Result<LoadedTable, Error> {
     let file = "(built-in regions)";
     let mut sink = Sink::new(&crate::contract::REGIONS, file, options, problems, known);
-    csv::read(
-        BUILT_IN_REGIONS,
-        Path::new(file),
-        Encoding::Utf8,
-        &mut sink,
-    )?;
+    csv::read(BUILT_IN_REGIONS, Path::new(file), Encoding::Utf8, &mut sink)?;
     Ok(LoadedTable {
         table: sink.finish()?,
         source: Source {

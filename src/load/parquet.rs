@@ -30,8 +30,12 @@ impl Column {
         let to = |t: DataType| cast(array, &t).map_err(|e| e.to_string());
         Ok(match array.data_type() {
             DataType::Boolean => Column::Bool(array.as_boolean().clone()),
-            t if t.is_integer() => Column::Int(to(DataType::Int64)?.as_primitive::<Int64Type>().clone()),
-            t if t.is_floating() || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+            t if t.is_integer() => {
+                Column::Int(to(DataType::Int64)?.as_primitive::<Int64Type>().clone())
+            }
+            t if t.is_floating()
+                || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) =>
+            {
                 Column::Float(to(DataType::Float64)?.as_primitive::<Float64Type>().clone())
             }
             DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => {
@@ -65,7 +69,8 @@ impl Column {
 
 pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let invalid = |e: &dyn std::fmt::Display| Error::input(path, format!("not a valid Parquet file: {e}"));
+    let invalid =
+        |e: &dyn std::fmt::Display| Error::input(path, format!("not a valid Parquet file: {e}"));
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(&e))?;
     let names = builder
         .schema()

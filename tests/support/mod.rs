@@ -1,0 +1,54 @@
+//! Running the hubstat binary and comparing its output with expectation files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The day the tests take as today, so that warnings about future dates do not move.
+pub const TODAY: &str = "2026-11-22";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs hubstat in the project root with `args`.
+pub fn hubstat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hubstat"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("hubstat runs")
+}
+
+pub fn code(output: &Output) -> i32 {
+    output.status.code().expect("hubstat exits with a code")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Compares `actual` with the file at `path`; with HUBSTAT_BLESS=1 writes it instead,
+/// for review in the diff.
+pub fn expect_file(path: &Path, actual: &str) {
+    if std::env::var_os("HUBSTAT_BLESS").is_some() {
+        std::fs::write(path, actual).expect("expectation written");
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with HUBSTAT_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "{} differs from the output (HUBSTAT_BLESS=1 rewrites it)\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
