@@ -369,6 +369,13 @@ impl ColumnBuilder {
     }
 }
 
+fn contract_fields(spec: &Table) -> Vec<Field> {
+    spec.columns
+        .iter()
+        .map(|c| Field::new(c.name, data_type(c.kind), !c.required))
+        .collect()
+}
+
 /// A table that went through every check: the accepted rows as Arrow batches.
 #[derive(Debug, Clone)]
 pub struct CheckedTable {
@@ -376,6 +383,18 @@ pub struct CheckedTable {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
     pub tally: Tally,
+}
+
+impl CheckedTable {
+    /// A table of the contract with no rows, for an optional table that is absent.
+    pub fn empty(spec: &'static Table) -> CheckedTable {
+        CheckedTable {
+            spec,
+            schema: Arc::new(Schema::new(contract_fields(spec))),
+            batches: Vec::new(),
+            tally: Tally::default(),
+        }
+    }
 }
 
 /// Checks the rows of one file, one at a time, and builds the accepted ones into Arrow batches.
@@ -451,11 +470,7 @@ impl<'a> TableChecker<'a> {
         let extras: Vec<usize> = (0..names.len())
             .filter(|i| spec.column(names[*i]).is_none())
             .collect();
-        let mut fields: Vec<Field> = spec
-            .columns
-            .iter()
-            .map(|c| Field::new(c.name, data_type(c.kind), !c.required))
-            .collect();
+        let mut fields = contract_fields(spec);
         fields.extend(
             extras
                 .iter()

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::load::Encoding;
-use crate::period::parse_cli_date;
+use crate::output::OutputFormat;
+use crate::period::{Period, parse_cli_date};
+use crate::region::RegionLevel;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +27,12 @@ pub struct Cli {
 pub enum Command {
     /// Check an export folder against the data contract and list every problem
     Check(CheckArgs),
+    /// Compute one figure of the catalogue (see `hubstat list`)
+    Query(QueryArgs),
+    /// Run a read-only SQL query over the checked tables
+    Sql(SqlArgs),
+    /// List the figures and report templates
+    List,
 }
 
 /// Where the export is and how to read it: shared by every command that reads data.
@@ -61,4 +69,89 @@ pub struct CheckArgs {
     /// Problems listed per rule, column and file (0: all); the rest are counted
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub max_problems: u64,
+}
+
+/// The period of a figure: a named period or two dates.
+#[derive(Debug, Args, Clone)]
+pub struct PeriodArgs {
+    /// A quarter (2020Q4), a month (2020-11) or a year (2020)
+    #[arg(long, value_name = "PERIOD", conflicts_with_all = ["from", "to"])]
+    pub period: Option<Period>,
+
+    /// First day of an explicit period (inclusive)
+    #[arg(long, value_name = "DATE", value_parser = parse_cli_date, requires = "to")]
+    pub from: Option<NaiveDate>,
+
+    /// Last day of an explicit period (inclusive)
+    #[arg(long, value_name = "DATE", value_parser = parse_cli_date, requires = "from")]
+    pub to: Option<NaiveDate>,
+}
+
+/// What a figure is computed for, beyond its period.
+#[derive(Debug, Args, Clone)]
+pub struct FigureArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+
+    /// The level rows are grouped by
+    #[arg(long, value_enum, default_value_t = RegionLevel::National)]
+    pub level: RegionLevel,
+
+    /// Keep the 읍면동 whose code starts with this 시도 (2), 시군구 (5) or 읍면동 (10) code
+    #[arg(long, value_name = "CODE")]
+    pub region: Option<String>,
+}
+
+/// Where and how a result table is written.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output form [default: from --out's extension; else a table on a terminal, CSV otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Write to this file (whole or not at all) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Go on without rejected rows, saying how many were left out
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The figure: coverage, staffing, visits, service_links, case_management, discoveries,
+    /// team_standard, teams_below_standard, targets or trend
+    pub name: String,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub figure: FigureArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query text (or use --file)
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub query: Option<String>,
+
+    /// Read the query from this file
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// With a period, the figures' views (level_regions, teams_active, ...) and parameters
+    /// ($start, $end, $as_of, $level, $scope, $year, $year_start) are bound too
+    #[command(flatten)]
+    pub figure: FigureArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -13,6 +13,8 @@ pub mod diagnostics;
 pub mod load;
 pub mod output;
 pub mod period;
+pub mod query;
+pub mod region;
 
 use std::ffi::OsString;
 

@@ -19,7 +19,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
         CheckFormat::Text => text_report(&dataset),
         CheckFormat::Json => json_report(&dataset),
     };
-    write_stdout(&text)?;
+    write_stdout(text.as_bytes())?;
     Ok(if dataset.rejected() > 0 {
         ExitStatus::DataProblems
     } else {

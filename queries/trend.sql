@@ -1,0 +1,68 @@
+-- 분기별 추이 (8-quarter trend)
+--
+-- The 8 quarters ending with the quarter that holds E, one row per quarter and region:
+-- quarter (e.g. 2020Q4), coverage_rate, staff_total, visits_total, links_total, each by its
+-- definition for that quarter: stocks on the quarter's last day, flows within the quarter.
+--
+-- Parameters: $level, $scope, $start and $end (the first day of the first quarter and the
+-- last day of the last one); `periods` holds the 8 quarters (period = the quarter's name).
+-- Reading: each quarter has the rows of the regions valid on at least one day of it, plus
+-- regions where something counted that quarter. Sorted by region_code, then quarter.
+WITH hosts AS (
+    SELECT DISTINCT period, emd_code FROM teams_on_day
+),
+coverage AS (
+    SELECT e.period, e.region_code, COUNT(*) AS emd_total, COUNT(h.emd_code) AS emd_with_team
+    FROM emd_active e
+    LEFT JOIN hosts h ON h.period = e.period AND h.emd_code = e.emd_code
+    GROUP BY e.period, e.region_code
+),
+team_regions AS (
+    SELECT DISTINCT period, region_code, region_name FROM teams_active
+),
+staffing AS (
+    SELECT period, region_code, region_name, COUNT(DISTINCT staff_id) AS staff_total
+    FROM assignments_active
+    GROUP BY period, region_code, region_name
+),
+visit_counts AS (
+    SELECT
+        concat(CAST(date_part('year', v.visited_on) AS BIGINT), 'Q',
+               CAST(date_part('quarter', v.visited_on) AS BIGINT)) AS period,
+        l.region_code, l.region_name, COUNT(*) AS visits_total
+    FROM visits v
+    JOIN level_regions l ON l.emd_code = v.emd_code
+    WHERE v.visited_on BETWEEN $start AND $end
+    GROUP BY 1, l.region_code, l.region_name
+),
+link_counts AS (
+    SELECT
+        concat(CAST(date_part('year', s.linked_on) AS BIGINT), 'Q',
+               CAST(date_part('quarter', s.linked_on) AS BIGINT)) AS period,
+        l.region_code, l.region_name, COUNT(*) AS links_total
+    FROM service_links s
+    JOIN level_regions l ON l.emd_code = s.emd_code
+    WHERE s.linked_on BETWEEN $start AND $end
+    GROUP BY 1, l.region_code, l.region_name
+),
+row_set AS (
+    SELECT period, region_code, region_name FROM period_rows
+    UNION SELECT period, region_code, region_name FROM team_regions
+    UNION SELECT period, region_code, region_name FROM staffing
+    UNION SELECT period, region_code, region_name FROM visit_counts
+    UNION SELECT period, region_code, region_name FROM link_counts
+)
+SELECT
+    r.region_code,
+    r.region_name,
+    r.period AS quarter,
+    CAST(c.emd_with_team AS DOUBLE) / NULLIF(c.emd_total, 0) AS coverage_rate,
+    COALESCE(s.staff_total, 0) AS staff_total,
+    COALESCE(v.visits_total, 0) AS visits_total,
+    COALESCE(k.links_total, 0) AS links_total
+FROM row_set r
+LEFT JOIN coverage c ON c.period = r.period AND c.region_code = r.region_code
+LEFT JOIN staffing s ON s.period = r.period AND s.region_code = r.region_code
+LEFT JOIN visit_counts v ON v.period = r.period AND v.region_code = r.region_code
+LEFT JOIN link_counts k ON k.period = r.period AND k.region_code = r.region_code
+ORDER BY r.region_code, r.period

@@ -1,0 +1,40 @@
+//! `hubstat query NAME` and `hubstat sql`: a figure of the catalogue or an analyst's
+//! read-only SQL over the checked tables, written as a table, CSV, JSON, XLSX or Parquet.
+
+use super::{load_checked, runtime, write_result};
+use crate::cli::{QueryArgs, SqlArgs};
+use crate::diagnostics::{Error, ExitStatus};
+use crate::query::{Engine, FIGURES, figure};
+
+pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
+    let query = figure(&args.name).ok_or_else(|| {
+        let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
+        Error::Usage(format!(
+            "no figure named `{}`; the figures are {}",
+            args.name,
+            names.join(", ")
+        ))
+    })?;
+    let dataset = load_checked(&args.data, args.output.skip_invalid)?;
+    let params = args.figure.params(&dataset)?.ok_or_else(|| {
+        Error::Usage("a figure needs a period: --period 2020Q4 or --from DATE --to DATE".into())
+    })?;
+    let engine = Engine::new(&dataset)?;
+    let table = runtime()?.block_on(engine.figure(query, &params))?;
+    write_result(&table, &args.output, query.name)?;
+    Ok(ExitStatus::Success)
+}
+
+pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
+    let text = match (&args.query, &args.file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
+        (None, None) => return Err(Error::Usage("give a query or --file FILE".into())),
+    };
+    let dataset = load_checked(&args.data, args.output.skip_invalid)?;
+    let params = args.figure.params(&dataset)?;
+    let engine = Engine::new(&dataset)?;
+    let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
+    write_result(&table, &args.output, "query")?;
+    Ok(ExitStatus::Success)
+}

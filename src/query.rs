@@ -1,0 +1,369 @@
+//! Takes the checked tables and a figure (or an analyst's SQL) with its period, level and
+//! scope, and gives a result table: the SQL of `queries/` run by DataFusion, read-only,
+//! with every parameter bound through DataFusion's parameter support.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{Date32Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::MemTable;
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{SetExpr, Statement};
+
+use crate::check::CheckedTable;
+use crate::contract::TEAM_AREAS;
+use crate::diagnostics::Error;
+use crate::load::Dataset;
+use crate::output::ResultTable;
+use crate::period::{Period, days};
+use crate::region::RegionLevel;
+
+/// A SQL file of `queries/`, compiled into the binary.
+#[derive(Debug)]
+pub struct QueryFile {
+    pub name: &'static str,
+    pub file: &'static str,
+    pub text: &'static str,
+    /// Optional tables the figure cannot do without.
+    pub needs: &'static [&'static str],
+}
+
+impl QueryFile {
+    /// The first line of the header comment: the Korean and English title.
+    pub fn title(&self) -> &'static str {
+        self.text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("--"))
+            .map_or("", str::trim)
+    }
+}
+
+macro_rules! query_file {
+    ($name:literal, $needs:expr) => {
+        QueryFile {
+            name: $name,
+            file: concat!("queries/", $name, ".sql"),
+            text: include_str!(concat!("../queries/", $name, ".sql")),
+            needs: $needs,
+        }
+    };
+}
+
+/// The shared views every figure is written over.
+pub static PRELUDE: QueryFile = query_file!("_prelude", &[]);
+
+/// The figure catalogue, in the order of the specification.
+pub static FIGURES: [QueryFile; 10] = [
+    query_file!("coverage", &[]),
+    query_file!("staffing", &[]),
+    query_file!("visits", &[]),
+    query_file!("service_links", &[]),
+    query_file!("case_management", &["cases", "case_meetings"]),
+    query_file!("discoveries", &["discoveries"]),
+    query_file!("team_standard", &[]),
+    query_file!("teams_below_standard", &[]),
+    query_file!("targets", &["targets"]),
+    query_file!("trend", &[]),
+];
+
+pub fn figure(name: &str) -> Option<&'static QueryFile> {
+    FIGURES.iter().find(|f| f.name == name)
+}
+
+/// What a figure is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    pub period: Period,
+    pub level: RegionLevel,
+    /// A region code prefix; `None` for every region.
+    pub scope: Option<String>,
+}
+
+/// Named views of the prelude, in order, each with its SQL.
+fn prelude_views() -> Vec<(&'static str, &'static str)> {
+    let mut views = Vec::new();
+    for chunk in PRELUDE.text.split("\n-- view: ").skip(1) {
+        let (name, sql) = chunk.split_once('\n').expect("a view name line");
+        views.push((name.trim(), sql.trim().trim_end_matches(';')));
+    }
+    views
+}
+
+fn date_value(d: NaiveDate) -> ScalarValue {
+    ScalarValue::Date32(Some(days(d)))
+}
+
+fn periods_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("period", DataType::Utf8, false),
+        Field::new("period_start", DataType::Date32, false),
+        Field::new("period_end", DataType::Date32, false),
+    ]))
+}
+
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+fn datafusion_error(context: impl Into<String>) -> impl FnOnce(DataFusionError) -> Error {
+    let context = context.into();
+    move |e| Error::query(context, e)
+}
+
+/// The checked tables, ready to be queried many times with different parameters.
+pub struct Engine {
+    tables: Vec<(&'static str, Arc<MemTable>)>,
+    partitions: usize,
+}
+
+impl Engine {
+    pub fn new(dataset: &Dataset) -> Result<Engine, Error> {
+        let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut tables = Vec::new();
+        for loaded in &dataset.tables {
+            tables.push((
+                loaded.table.spec.name,
+                mem_table(&loaded.table, partitions)?,
+            ));
+        }
+        if dataset.table("team_areas").is_none() {
+            // No team_areas file means no 읍면동 served beyond their hosts.
+            let empty = CheckedTable::empty(&TEAM_AREAS);
+            tables.push(("team_areas", mem_table(&empty, partitions)?));
+        }
+        Ok(Engine { tables, partitions })
+    }
+
+    fn has(&self, table: &str) -> bool {
+        self.tables.iter().any(|(name, _)| *name == table)
+    }
+
+    /// A session with the tables and, when `params` are given, the prelude views bound to them.
+    async fn session(
+        &self,
+        params: Option<(&Params, &[Period])>,
+    ) -> Result<(SessionContext, Vec<(String, ScalarValue)>), Error> {
+        let mut config = SessionConfig::new()
+            .with_target_partitions(self.partitions)
+            .with_information_schema(true);
+        config.options_mut().sql_parser.collect_spans = true;
+        let ctx = SessionContext::new_with_config(config);
+        for (name, table) in &self.tables {
+            ctx.register_table(*name, table.clone())
+                .map_err(datafusion_error(format!("registering table {name}")))?;
+        }
+        let Some((params, periods)) = params else {
+            return Ok((ctx, Vec::new()));
+        };
+        let values = param_values(params, periods);
+        let periods_table = periods_table(periods)?;
+        ctx.register_table("periods", periods_table)
+            .map_err(datafusion_error("registering periods"))?;
+        for (name, sql) in prelude_views() {
+            let context = format!("{}: view {name}", PRELUDE.file);
+            let df = ctx
+                .sql_with_options(sql, read_only())
+                .await
+                .and_then(|df| df.with_param_values(as_param_values(&values)))
+                .map_err(datafusion_error(context.clone()))?;
+            ctx.register_table(name, df.into_view())
+                .map_err(datafusion_error(context))?;
+        }
+        Ok((ctx, values))
+    }
+
+    /// Runs a figure of the catalogue.
+    pub async fn figure(&self, query: &QueryFile, params: &Params) -> Result<ResultTable, Error> {
+        for table in query.needs {
+            if !self.has(table) {
+                return Err(Error::Usage(format!(
+                    "figure {} needs the optional table `{table}`, which the export does not have",
+                    query.name
+                )));
+            }
+        }
+        let mut params = params.clone();
+        if query.name == "teams_below_standard" {
+            params.level = RegionLevel::Emd;
+        }
+        let periods: Vec<Period> = if query.name == "trend" {
+            (0..8)
+                .rev()
+                .map(|n| params.period.quarters_back(n))
+                .collect()
+        } else {
+            vec![params.period]
+        };
+        let (ctx, values) = self.session(Some((&params, &periods))).await?;
+        run(&ctx, query.text, &values, query.file).await
+    }
+
+    /// Runs an analyst's read-only SQL; with `params`, the prelude views and `$start`, `$end`,
+    /// `$as_of`, `$level`, `$scope`, `$year`, `$year_start` are there too.
+    pub async fn sql(&self, text: &str, params: Option<&Params>) -> Result<ResultTable, Error> {
+        refuse_writes(text)?;
+        let periods = params.map(|p| vec![p.period]).unwrap_or_default();
+        let (ctx, values) = self
+            .session(params.map(|p| (p, periods.as_slice())))
+            .await?;
+        run(&ctx, text, &values, "the query").await
+    }
+}
+
+fn mem_table(table: &CheckedTable, partitions: usize) -> Result<Arc<MemTable>, Error> {
+    let n = partitions.max(1);
+    let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
+    for (i, batch) in table.batches.iter().enumerate() {
+        parts[i % n].push(batch.clone());
+    }
+    MemTable::try_new(table.schema.clone(), parts)
+        .map(Arc::new)
+        .map_err(datafusion_error(format!(
+            "registering table {}",
+            table.spec.name
+        )))
+}
+
+fn periods_table(periods: &[Period]) -> Result<Arc<MemTable>, Error> {
+    let schema = periods_schema();
+    let names: StringArray = periods.iter().map(|p| Some(p.to_string())).collect();
+    let starts: Date32Array = periods.iter().map(|p| Some(days(p.start()))).collect();
+    let ends: Date32Array = periods.iter().map(|p| Some(days(p.end()))).collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(names), Arc::new(starts), Arc::new(ends)],
+    )
+    .expect("the periods batch follows its schema");
+    MemTable::try_new(schema, vec![vec![batch]])
+        .map(Arc::new)
+        .map_err(datafusion_error("registering periods"))
+}
+
+/// The parameters of a run. For a trend, S is the first day of its first quarter.
+fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue)> {
+    let start = periods.first().map_or(params.period.start(), Period::start);
+    let end = params.period.end();
+    let year_start = NaiveDate::from_ymd_opt(end.year(), 1, 1).expect("1 January");
+    vec![
+        ("start".into(), date_value(start)),
+        ("end".into(), date_value(end)),
+        ("as_of".into(), date_value(params.period.as_of())),
+        (
+            "year".into(),
+            ScalarValue::Int64(Some(i64::from(end.year()))),
+        ),
+        ("year_start".into(), date_value(year_start)),
+        (
+            "level".into(),
+            ScalarValue::Utf8(Some(params.level.as_str().into())),
+        ),
+        (
+            "scope".into(),
+            ScalarValue::Utf8(Some(params.scope.clone().unwrap_or_default())),
+        ),
+    ]
+}
+
+fn as_param_values(values: &[(String, ScalarValue)]) -> datafusion::common::ParamValues {
+    values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+async fn run(
+    ctx: &SessionContext,
+    sql: &str,
+    values: &[(String, ScalarValue)],
+    what: &str,
+) -> Result<ResultTable, Error> {
+    let df = ctx
+        .sql_with_options(sql, read_only())
+        .await
+        .map_err(|e| sql_error(what, sql, e))?;
+    let df = if values.is_empty() {
+        df
+    } else {
+        df.with_param_values(as_param_values(values))
+            .map_err(|e| sql_error(what, sql, e))?
+    };
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| sql_error(what, sql, e))?;
+    Ok(ResultTable { schema, batches })
+}
+
+/// Refuses anything but a query, before DataFusion sees it; SQLOptions guard again.
+fn refuse_writes(sql: &str) -> Result<(), Error> {
+    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e.into()))?;
+    if statements.len() != 1 {
+        return Err(Error::Usage(format!(
+            "hubstat sql runs one query at a time; this text holds {}",
+            statements.len()
+        )));
+    }
+    let allowed = match &statements[0] {
+        DFStatement::Statement(s) => is_query(s),
+        DFStatement::Explain(e) => match e.statement.as_ref() {
+            DFStatement::Statement(s) => is_query(s),
+            _ => false,
+        },
+        _ => false,
+    };
+    if allowed {
+        return Ok(());
+    }
+    let keyword = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_uppercase();
+    Err(Error::Usage(format!(
+        "{keyword} is refused: hubstat sql only reads (SELECT, WITH, VALUES, EXPLAIN); nothing was run or written"
+    )))
+}
+
+fn is_query(statement: &Statement) -> bool {
+    match statement {
+        Statement::Query(q) => !matches!(
+            q.body.as_ref(),
+            SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
+        ),
+        _ => false,
+    }
+}
+
+/// A SQL error with the place it points at, when DataFusion knows it:
+/// `line:column`, the line itself and a caret under the problem.
+fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
+    let location = e
+        .diagnostic()
+        .and_then(|d| d.span)
+        .map(|s| (s.start.line as usize, s.start.column as usize))
+        .or_else(|| parser_location(&e.to_string()));
+    let context = match location {
+        Some((line, column)) if line > 0 => {
+            let text = sql.lines().nth(line - 1).unwrap_or_default();
+            let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
+            format!("{what}:{line}:{column}: SQL error\n  {text}\n  {caret}")
+        }
+        _ => format!("{what}: SQL error"),
+    };
+    Error::query(context, e)
+}
+
+/// sqlparser says `... at Line: 1, Column: 8`.
+fn parser_location(message: &str) -> Option<(usize, usize)> {
+    let rest = &message[message.find("Line: ")? + 6..];
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.trim().parse().ok()?, column.parse().ok()?))
+}
