@@ -98,10 +98,16 @@ pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.0)?;
+        let mut last = self.0.to_string();
+        write!(f, "error: {last}")?;
         let mut cause = self.0.source();
         while let Some(err) = cause {
-            write!(f, "\n  caused by: {err}")?;
+            // Libraries often wrap an error in one that repeats its text: say it once.
+            let text = err.to_string();
+            if !last.contains(&text) {
+                write!(f, "\n  caused by: {text}")?;
+            }
+            last = text;
             cause = err.source();
         }
         Ok(())

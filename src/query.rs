@@ -310,35 +310,33 @@ fn refuse_writes(sql: &str) -> Result<(), Error> {
             statements.len()
         )));
     }
-    let allowed = match &statements[0] {
-        DFStatement::Statement(s) => is_query(s),
-        DFStatement::Explain(e) => match e.statement.as_ref() {
-            DFStatement::Statement(s) => is_query(s),
-            _ => false,
-        },
-        _ => false,
+    let statement = match &statements[0] {
+        DFStatement::Explain(e) => e.statement.as_ref(),
+        other => other,
     };
-    if allowed {
-        return Ok(());
-    }
-    let keyword = sql
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_uppercase();
+    let keyword = match statement {
+        DFStatement::Statement(s) => match s.as_ref() {
+            Statement::Query(q) => match q.body.as_ref() {
+                SetExpr::Insert(_) => "INSERT".to_string(),
+                SetExpr::Update(_) => "UPDATE".to_string(),
+                SetExpr::Delete(_) => "DELETE".to_string(),
+                SetExpr::Merge(_) => "MERGE".to_string(),
+                _ => return Ok(()),
+            },
+            _ => first_keyword(sql),
+        },
+        _ => first_keyword(sql),
+    };
     Err(Error::Usage(format!(
         "{keyword} is refused: hubstat sql only reads (SELECT, WITH, VALUES, EXPLAIN); nothing was run or written"
     )))
 }
 
-fn is_query(statement: &Statement) -> bool {
-    match statement {
-        Statement::Query(q) => !matches!(
-            q.body.as_ref(),
-            SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
-        ),
-        _ => false,
-    }
+fn first_keyword(sql: &str) -> String {
+    sql.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_uppercase()
 }
 
 /// A SQL error with the place it points at, when DataFusion knows it:

@@ -3,3 +3,5 @@
 mod support;
 
 mod check;
+mod figures;
+mod query;

@@ -1,0 +1,122 @@
+//! Each figure on a small hand-made export (tests/figures/data) against answers worked out
+//! by hand, written as text beside it (tests/figures/<figure>.test): a line `> ARGS` runs
+//! `hubstat query ARGS`, and the lines under it, up to a blank line, are the CSV it must print.
+
+use std::fs;
+
+use crate::support::{TODAY, code, hubstat, root, stderr, stdout};
+
+struct Case {
+    line: usize,
+    args: String,
+    expected: String,
+}
+
+fn cases(text: &str) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
+    let mut open = false;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(args) = line.strip_prefix("> ") {
+            cases.push(Case {
+                line: i + 1,
+                args: args.to_string(),
+                expected: String::new(),
+            });
+            open = true;
+        } else if line.is_empty() {
+            open = false;
+        } else if open && !line.starts_with('#') {
+            let case = cases.last_mut().expect("a case is open");
+            case.expected.push_str(line);
+            case.expected.push('\n');
+        }
+    }
+    cases
+}
+
+fn run_file(figure: &str) {
+    let path = root().join(format!("tests/figures/{figure}.test"));
+    let text = fs::read_to_string(&path).unwrap();
+    let cases = cases(&text);
+    assert!(!cases.is_empty(), "{}: no cases", path.display());
+    let mut failures = Vec::new();
+    for case in cases {
+        let mut args = vec!["query"];
+        args.extend(case.args.split_whitespace());
+        args.extend(["--data", "tests/figures/data", "--today", TODAY]);
+        let output = hubstat(&args);
+        let actual = stdout(&output);
+        if code(&output) != 0 || actual != case.expected {
+            failures.push(format!(
+                "{}:{}: > {}\n--- expected\n{}--- actual (exit {})\n{}{}",
+                path.display(),
+                case.line,
+                case.args,
+                case.expected,
+                code(&output),
+                actual,
+                stderr(&output)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn coverage() {
+    run_file("coverage");
+}
+
+#[test]
+fn staffing() {
+    run_file("staffing");
+}
+
+#[test]
+fn visits() {
+    run_file("visits");
+}
+
+#[test]
+fn service_links() {
+    run_file("service_links");
+}
+
+#[test]
+fn case_management() {
+    run_file("case_management");
+}
+
+#[test]
+fn discoveries() {
+    run_file("discoveries");
+}
+
+#[test]
+fn team_standard() {
+    run_file("team_standard");
+}
+
+#[test]
+fn teams_below_standard() {
+    run_file("teams_below_standard");
+}
+
+#[test]
+fn targets() {
+    run_file("targets");
+}
+
+#[test]
+fn trend() {
+    run_file("trend");
+}
+
+/// Every figure has a test file, and every test file a figure.
+#[test]
+fn every_figure_is_tested() {
+    for figure in &hubstat::query::FIGURES {
+        let path = root().join(format!("tests/figures/{}.test", figure.name));
+        assert!(path.is_file(), "{} has no hand-worked test", figure.name);
+    }
+}

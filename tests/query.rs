@@ -1,0 +1,460 @@
+//! The query and sql commands: the catalogue's columns at every level and period on the
+//! sample, read-only SQL, output forms, and the errors a user meets.
+
+use std::fs;
+
+use calamine::{Data, Reader, Xlsx};
+use hubstat::load::{Dataset, Encoding, LoadOptions};
+use hubstat::period::{Period, parse_date};
+use hubstat::query::{Engine, FIGURES, Params};
+use hubstat::region::RegionLevel;
+
+use crate::support::{TODAY, code, hubstat, root, stderr, stdout};
+
+/// The columns of each figure, in the catalogue's order (figures.md).
+fn catalogue_columns(figure: &str) -> Vec<&'static str> {
+    let own: &[&str] = match figure {
+        "coverage" => &[
+            "emd_total",
+            "emd_with_team",
+            "coverage_rate",
+            "teams",
+            "emd_served",
+            "served_rate",
+        ],
+        "staffing" => &[
+            "staff_total",
+            "staff_public",
+            "staff_private",
+            "public_share",
+            "teams",
+            "staff_per_team",
+        ],
+        "visits" => &[
+            "visits_total",
+            "visits_home",
+            "visits_phone",
+            "visits_office",
+            "visits_other",
+            "households",
+        ],
+        "service_links" => &["links_total", "links_public", "links_private", "households"],
+        "case_management" => &[
+            "cases_open",
+            "cases_opened",
+            "cases_closed",
+            "referrals",
+            "case_meetings",
+            "solution_meetings",
+            "followups",
+        ],
+        "discoveries" => &[
+            "found_total",
+            "found_bigdata",
+            "found_network",
+            "found_visit",
+            "found_request",
+            "found_other",
+            "supported",
+            "support_rate",
+        ],
+        "team_standard" => &["teams", "teams_meeting_standard", "standard_rate"],
+        "teams_below_standard" => &["sgg_name", "team_id", "team_type", "staff", "has_leader"],
+        "targets" => &["metric", "target", "actual", "achievement_rate"],
+        "trend" => &[
+            "quarter",
+            "coverage_rate",
+            "staff_total",
+            "visits_total",
+            "links_total",
+        ],
+        other => panic!("no figure {other}"),
+    };
+    let mut columns = vec!["region_code", "region_name"];
+    columns.extend(own);
+    columns
+}
+
+fn sample() -> Dataset {
+    Dataset::load(&LoadOptions {
+        data: root().join("fixtures/sample"),
+        encoding: Encoding::Auto,
+        today: parse_date(TODAY).unwrap(),
+        max_problems: Some(0),
+    })
+    .unwrap()
+}
+
+/// Every figure runs at every level, for a quarter, a month and a year, with and without
+/// a scope, on the sample with the built-in regions; columns as the catalogue lists them.
+#[test]
+fn every_figure_runs_at_every_level_and_period() {
+    let dataset = sample();
+    let engine = Engine::new(&dataset).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let levels = [
+        RegionLevel::National,
+        RegionLevel::Sido,
+        RegionLevel::Sgg,
+        RegionLevel::Emd,
+    ];
+    let periods = ["2020Q4", "2019-02", "2020"];
+    // Every level and period without a scope; scopes of 2, 5 and 10 digits at two levels.
+    let mut runs: Vec<(RegionLevel, &str, Option<&str>)> = Vec::new();
+    for level in levels {
+        for period in periods {
+            runs.push((level, period, None));
+        }
+    }
+    for scope in ["42", "28110", "2811051000"] {
+        runs.push((RegionLevel::Emd, "2020Q4", Some(scope)));
+        runs.push((RegionLevel::Sido, "2020", Some(scope)));
+    }
+    for figure in &FIGURES {
+        for &(level, period, scope) in &runs {
+            let params = Params {
+                period: period.parse::<Period>().unwrap(),
+                level,
+                scope: scope.map(str::to_string),
+            };
+            let table = runtime
+                .block_on(engine.figure(figure, &params))
+                .unwrap_or_else(|e| panic!("{} {level} {period} {scope:?}: {e}", figure.name));
+            let names: Vec<&str> = table
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            assert_eq!(names, catalogue_columns(figure.name), "{}", figure.name);
+            let codes = table.text_rows().unwrap();
+            let mut sorted = codes.clone();
+            sorted.sort();
+            assert_eq!(codes, sorted, "{} rows sorted by their keys", figure.name);
+            if let Some(scope) = scope {
+                let at_or_below = match level {
+                    RegionLevel::National => false,
+                    RegionLevel::Sido => scope.len() <= 2,
+                    RegionLevel::Sgg => scope.len() <= 5,
+                    RegionLevel::Emd => true,
+                } || figure.name == "teams_below_standard";
+                if at_or_below {
+                    assert!(
+                        codes.iter().all(|r| r[0].starts_with(scope)),
+                        "{} {scope}",
+                        figure.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The sample's published-style denominator: 3,492 읍면동 on 2020-09-30.
+#[test]
+fn coverage_counts_every_emd_of_the_built_in_regions() {
+    let output = hubstat(&[
+        "query",
+        "coverage",
+        "--data",
+        "fixtures/sample",
+        "--period",
+        "2020Q3",
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let line = stdout(&output).lines().nth(1).unwrap().to_string();
+    assert!(line.starts_with("00,전국,3492,"), "{line}");
+}
+
+#[test]
+fn sql_refuses_every_writing_statement() {
+    let target = std::env::temp_dir().join("hubstat-copy-refused.csv");
+    let _ = fs::remove_file(&target);
+    let copy = format!("COPY visits TO '{}'", target.display());
+    let statements = [
+        copy.as_str(),
+        "CREATE TABLE t AS SELECT 1",
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/tmp/t.csv'",
+        "CREATE VIEW v AS SELECT 1",
+        "INSERT INTO visits SELECT * FROM visits",
+        "WITH x AS (SELECT 1) INSERT INTO visits SELECT * FROM visits",
+        "UPDATE visits SET channel = '기타'",
+        "DELETE FROM visits",
+        "DROP TABLE visits",
+        "TRUNCATE visits",
+        "ALTER TABLE visits RENAME TO v",
+        "SET datafusion.execution.batch_size = 1",
+        "EXPLAIN ANALYZE INSERT INTO visits SELECT * FROM visits",
+        "SELECT 1; DROP TABLE visits",
+    ];
+    for statement in statements {
+        let output = hubstat(&[
+            "sql",
+            statement,
+            "--data",
+            "tests/figures/data",
+            "--today",
+            TODAY,
+        ]);
+        assert_eq!(code(&output), 2, "{statement}");
+        assert!(stdout(&output).is_empty(), "{statement}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("is refused") || err.contains("one query at a time"),
+            "{statement}: {err}"
+        );
+    }
+    assert!(!target.exists(), "COPY wrote a file");
+}
+
+#[test]
+fn sql_runs_queries_with_the_figures_views_bound() {
+    let output = hubstat(&[
+        "sql",
+        "SELECT region_code, COUNT(*) AS teams FROM teams_active GROUP BY region_code ORDER BY region_code",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+        "--period",
+        "2020Q3",
+        "--level",
+        "sido",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "region_code,teams\n28,3\n42,2\n");
+    let output = hubstat(&[
+        "sql",
+        "SELECT COUNT(*) AS n FROM visits WHERE visited_on BETWEEN $start AND $end",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+        "--period",
+        "2020Q3",
+    ]);
+    assert_eq!(stdout(&output), "n\n6\n");
+}
+
+#[test]
+fn a_query_file_runs_as_ad_hoc_sql() {
+    let figure = hubstat(&[
+        "query",
+        "visits",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+        "--period",
+        "2020Q3",
+        "--level",
+        "sgg",
+    ]);
+    let sql = hubstat(&[
+        "sql",
+        "-f",
+        "queries/visits.sql",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+        "--period",
+        "2020Q3",
+        "--level",
+        "sgg",
+    ]);
+    assert_eq!(code(&sql), 0, "{}", stderr(&sql));
+    assert_eq!(stdout(&sql), stdout(&figure));
+}
+
+#[test]
+fn sql_errors_point_at_line_and_column() {
+    let output = hubstat(&[
+        "sql",
+        "SELECT visit_id,\n  nope FROM visits",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("error: the query:2:3: SQL error\n    nope FROM visits\n    ^\n"),
+        "{err}"
+    );
+    assert!(err.contains("No field named nope"), "{err}");
+}
+
+#[test]
+fn user_errors_say_what_is_wrong() {
+    let data = ["--data", "tests/figures/data", "--today", TODAY];
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["query", "coverage", "--period", "2020Q3", "--region", "99"],
+            "--region 99: no such region",
+        ),
+        (
+            &[
+                "query", "coverage", "--period", "2020Q3", "--region", "2811",
+            ],
+            "--region 2811: a region is",
+        ),
+        (&["query", "coverage"], "a figure needs a period"),
+        (
+            &["query", "nope", "--period", "2020"],
+            "no figure named `nope`",
+        ),
+        (
+            &[
+                "query",
+                "coverage",
+                "--from",
+                "2020-02-01",
+                "--to",
+                "2020-01-01",
+            ],
+            "is before --from",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = hubstat(&[args, &data[..]].concat());
+        assert_eq!(code(&output), 2, "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn a_figure_without_its_optional_table_names_it() {
+    let output = hubstat(&[
+        "query",
+        "discoveries",
+        "--data",
+        "fixtures/bad/warnings",
+        "--period",
+        "2020",
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(code(&output), 0, "the warnings case has discoveries");
+    let output = hubstat(&[
+        "query",
+        "targets",
+        "--data",
+        "fixtures/bad/warnings",
+        "--period",
+        "2020",
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("needs the optional table `targets`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn rejected_rows_stop_a_figure_unless_skipped() {
+    let args = [
+        "query",
+        "visits",
+        "--data",
+        "fixtures/bad/unique",
+        "--period",
+        "2020",
+        "--today",
+        TODAY,
+    ];
+    let output = hubstat(&args);
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("run `hubstat check --data fixtures/bad/unique`"));
+    let output = hubstat(&[&args[..], &["--skip-invalid"]].concat());
+    assert_eq!(code(&output), 0);
+    assert!(
+        stderr(&output).contains("note: 2 of 4 rows of fixtures/bad/unique/visits.csv rejected")
+    );
+    assert_eq!(stdout(&output).lines().nth(1), Some("00,전국,2,2,0,0,0,1"));
+}
+
+#[test]
+fn results_come_in_every_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        "query",
+        "staffing",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+        "--period",
+        "2020Q3",
+        "--level",
+        "sido",
+    ];
+    let json = hubstat(&[&base[..], &["--format", "json"]].concat());
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(rows[0]["region_code"], "28");
+    assert_eq!(rows[0]["staff_total"], 4);
+    assert_eq!(rows[1]["public_share"], 0.75);
+    let table = hubstat(&[&base[..], &["--format", "table"]].concat());
+    assert!(
+        stdout(&table).contains("28           인천광역시"),
+        "{}",
+        stdout(&table)
+    );
+
+    let xlsx = dir.path().join("staffing.xlsx");
+    let out = xlsx.to_str().unwrap();
+    assert_eq!(code(&hubstat(&[&base[..], &["--out", out]].concat())), 0);
+    let mut workbook: Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let range = workbook.worksheet_range("staffing").unwrap();
+    assert_eq!(range.get((0, 2)), Some(&Data::String("staff_total".into())));
+    assert_eq!(range.get((1, 1)), Some(&Data::String("인천광역시".into())));
+    assert_eq!(
+        range.get((1, 2)),
+        Some(&Data::Float(4.0)),
+        "numbers are numbers"
+    );
+    assert_eq!(range.get((2, 5)), Some(&Data::Float(0.75)));
+
+    let parquet = dir.path().join("staffing.parquet");
+    let out = parquet.to_str().unwrap();
+    assert_eq!(code(&hubstat(&[&base[..], &["--out", out]].concat())), 0);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        fs::File::open(&parquet).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 2);
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn list_names_every_figure_with_its_title() {
+    let output = hubstat(&["list"]);
+    assert_eq!(code(&output), 0);
+    let out = stdout(&output);
+    for figure in &FIGURES {
+        assert!(
+            out.contains(&format!("{}  ", figure.name)),
+            "{}",
+            figure.name
+        );
+    }
+    assert!(out.contains("설치현황 (Team coverage)"), "{out}");
+}
