@@ -303,7 +303,7 @@ async fn run(
 
 /// Refuses anything but a query, before DataFusion sees it; SQLOptions guard again.
 fn refuse_writes(sql: &str) -> Result<(), Error> {
-    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e.into()))?;
+    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e))?;
     if statements.len() != 1 {
         return Err(Error::Usage(format!(
             "hubstat sql runs one query at a time; this text holds {}",
