@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::load::Encoding;
@@ -31,8 +31,10 @@ pub enum Command {
     Query(QueryArgs),
     /// Run a read-only SQL query over the checked tables
     Sql(SqlArgs),
+    /// Make a report (workbook and chart images) from a template
+    Report(ReportArgs),
     /// List the figures and report templates
-    List,
+    List(ListArgs),
 }
 
 /// Where the export is and how to read it: shared by every command that reads data.
@@ -132,6 +134,59 @@ pub struct QueryArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The template: report-templates/NAME.toml (quarterly, city-progress, or your own)
+    pub name: String,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    #[command(flatten)]
+    pub period: PeriodArgs,
+
+    /// The report's region: a 시도 (2 digits) or 시군구 (5 digits) code
+    #[arg(long, value_name = "CODE")]
+    pub region: Option<String>,
+
+    /// The folder the workbook and charts/ are written to
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Where templates are looked for before the built-in ones
+    #[arg(long, value_name = "DIR", default_value = "report-templates")]
+    pub templates: PathBuf,
+
+    /// The generation time written in the report [default: SOURCE_DATE_EPOCH, else now]
+    #[arg(long, value_name = "TIME", value_parser = parse_generated_at)]
+    pub generated_at: Option<NaiveDateTime>,
+
+    /// Go on without rejected rows; the report says how many were left out
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Where templates are looked for besides the built-in ones
+    #[arg(long, value_name = "DIR", default_value = "report-templates")]
+    pub templates: PathBuf,
+}
+
+/// `2020-10-05T09:00:00Z`, `2020-10-05T09:00:00` or `2020-10-05 09:00:00`, taken as UTC.
+fn parse_generated_at(s: &str) -> Result<NaiveDateTime, String> {
+    let trimmed = s.trim_end_matches('Z');
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok())
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.naive_utc())
+        })
+        .ok_or_else(|| format!("`{s}` is not a time: write 2020-10-05T09:00:00Z"))
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,9 @@ pub mod output;
 pub mod period;
 pub mod query;
 pub mod region;
+pub mod render;
+pub mod report;
+pub mod template;
 
 use std::ffi::OsString;
 

@@ -91,6 +91,63 @@ impl Period {
         }
     }
 
+    /// The period just before, of the same kind and length.
+    pub fn previous(&self) -> Period {
+        match *self {
+            Period::Quarter { .. } => self.quarters_back(1),
+            Period::Month { year, month } if month == 1 => Period::Month {
+                year: year - 1,
+                month: 12,
+            },
+            Period::Month { year, month } => Period::Month {
+                year,
+                month: month - 1,
+            },
+            Period::Year { year } => Period::Year { year: year - 1 },
+            Period::Range { from, to } => {
+                let to_before = from.pred_opt().expect("a day before");
+                let from_before = to_before - (to - from);
+                Period::Range {
+                    from: from_before,
+                    to: to_before,
+                }
+            }
+        }
+    }
+
+    /// The same period a year before.
+    pub fn year_before(&self) -> Period {
+        let back = |d: NaiveDate| {
+            d.with_year(d.year() - 1)
+                .unwrap_or_else(|| ymd(d.year() - 1, 2, 28))
+        };
+        match *self {
+            Period::Quarter { year, quarter } => Period::Quarter {
+                year: year - 1,
+                quarter,
+            },
+            Period::Month { year, month } => Period::Month {
+                year: year - 1,
+                month,
+            },
+            Period::Year { year } => Period::Year { year: year - 1 },
+            Period::Range { from, to } => Period::Range {
+                from: back(from),
+                to: back(to),
+            },
+        }
+    }
+
+    /// How the period just before is called in a report.
+    pub fn previous_label(&self) -> &'static str {
+        match self {
+            Period::Quarter { .. } => "전분기",
+            Period::Month { .. } => "전월",
+            Period::Year { .. } => "전년",
+            Period::Range { .. } => "직전 기간",
+        }
+    }
+
     /// The quarter `n` quarters before this one (quarters only).
     pub fn quarters_back(&self, n: u32) -> Period {
         let Period::Quarter { year, quarter } = self.last_quarter() else {
@@ -190,6 +247,14 @@ mod tests {
         assert_eq!((y.start(), y.end()), (ymd(2019, 1, 1), ymd(2019, 12, 31)));
         assert_eq!(q.quarters_back(7).to_string(), "2019Q1");
         assert_eq!(m.last_quarter().to_string(), "2020Q1");
+        assert_eq!(q.previous().to_string(), "2020Q3");
+        assert_eq!(q.year_before().to_string(), "2019Q4");
+        assert_eq!(
+            "2020-01".parse::<Period>().unwrap().previous().to_string(),
+            "2019-12"
+        );
+        let r = Period::range(ymd(2020, 3, 1), ymd(2020, 3, 10)).unwrap();
+        assert_eq!(r.previous().to_string(), "2020-02-20_2020-02-29");
         for bad in ["2020Q5", "2020-13", "20", "2020Q", "abcd", "2020-1"] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }

@@ -9,7 +9,7 @@ use crate::diagnostics::Error;
 use crate::load::Dataset;
 
 /// The level a figure is grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum RegionLevel {
     /// One row: 00 전국.
     National,

@@ -4,6 +4,7 @@
 mod check;
 mod list;
 mod query;
+mod report;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -20,7 +21,8 @@ pub fn run(command: Command) -> Result<ExitStatus, Error> {
         Command::Check(args) => check::run(&args),
         Command::Query(args) => query::run_figure(&args),
         Command::Sql(args) => query::run_sql(&args),
-        Command::List => list::run(),
+        Command::Report(args) => report::run(&args),
+        Command::List(args) => list::run(&args),
     }
 }
 

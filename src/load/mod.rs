@@ -16,7 +16,7 @@ use crate::contract::{TABLES, Table};
 use crate::diagnostics::Error;
 
 /// The built-in 행정기관코드 history in the contract's `regions` layout (see assets/regions/README.md).
-const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/regions.csv");
+pub const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/regions.csv");
 
 /// How CSV bytes are turned into text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

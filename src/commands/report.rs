@@ -1,0 +1,105 @@
+//! `hubstat report NAME`: a template's workbook and chart images for a period and region,
+//! each file written whole or not at all; prints the paths it wrote.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+
+use super::{load_checked, runtime, write_stdout};
+use crate::cli::ReportArgs;
+use crate::diagnostics::{Error, ExitStatus};
+use crate::output::write_atomically;
+use crate::query::Engine;
+use crate::region::check_scope;
+use crate::render::{chart_image, workbook};
+use crate::report;
+use crate::template::{RegionRule, Template};
+
+/// The time a report says it was made: `--generated-at`, else SOURCE_DATE_EPOCH, else now.
+fn generated_at(args: &ReportArgs) -> Result<NaiveDateTime, Error> {
+    if let Some(t) = args.generated_at {
+        return Ok(t);
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let seconds: i64 = epoch.trim().parse().map_err(|_| {
+            Error::Usage(format!(
+                "SOURCE_DATE_EPOCH={epoch} is not a number of seconds"
+            ))
+        })?;
+        return chrono::DateTime::from_timestamp(seconds, 0)
+            .map(|t| t.naive_utc())
+            .ok_or_else(|| Error::Usage(format!("SOURCE_DATE_EPOCH={epoch} is out of range")));
+    }
+    Ok(chrono::Utc::now().naive_utc().with_nanosecond_zero())
+}
+
+trait WithoutNanos {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl WithoutNanos for NaiveDateTime {
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
+    let template = Template::find(&args.name, &args.templates)?;
+    let period = args.period.resolve()?.ok_or_else(|| {
+        Error::Usage("a report needs a period: --period 2020Q3 or --from DATE --to DATE".into())
+    })?;
+    match (template.region, &args.region) {
+        (RegionRule::Required, None) => {
+            return Err(Error::Usage(format!(
+                "report {} is for one region: give --region with a 시도 or 시군구 code",
+                template.name
+            )));
+        }
+        (RegionRule::None, Some(_)) => {
+            return Err(Error::Usage(format!(
+                "report {} is national: it takes no --region",
+                template.name
+            )));
+        }
+        _ => {}
+    }
+    let generated_at = generated_at(args)?;
+    let dataset = load_checked(&args.data, args.skip_invalid)?;
+    let scope = match &args.region {
+        Some(code) => Some(check_scope(code, &dataset)?),
+        None => None,
+    };
+    let engine = Engine::new(&dataset)?;
+    let report = runtime()?.block_on(report::build(
+        &template,
+        &dataset,
+        &engine,
+        period,
+        scope,
+        generated_at,
+    ))?;
+    let charts_dir = args.out.join("charts");
+    fs::create_dir_all(&charts_dir).map_err(|e| Error::io(&charts_dir, e))?;
+    let stem = report.stem();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let workbook_path = args.out.join(format!("{stem}.xlsx"));
+    write_atomically(&workbook_path, &workbook::workbook(&report)?)?;
+    written.push(workbook_path);
+    for chart in report.charts() {
+        let png = charts_dir.join(format!("{stem}-{}.png", chart.name));
+        chart_image::write_png(&chart, &png)?;
+        written.push(png);
+        let svg = charts_dir.join(format!("{stem}-{}.svg", chart.name));
+        chart_image::write_svg(&chart, &svg)?;
+        written.push(svg);
+    }
+    let mut out = String::new();
+    for path in &written {
+        let _ = writeln!(out, "{}", path.display());
+    }
+    write_stdout(out.as_bytes())?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,631 @@
+//! Takes a computed report and gives the bytes of its XLSX workbook: one sheet per template
+//! sheet, numbers stored as numbers with their formats, total rows first, frozen headers,
+//! widths fitted to Hangul text, print set-up, native charts bound to the cell ranges, and
+//! the 자료 sheet. The creation time is the report's generation time, so that the same
+//! input gives the same bytes.
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use rust_xlsxwriter::{
+    Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook,
+    Worksheet, XlsxError,
+};
+use unicode_width::UnicodeWidthStr;
+
+use crate::diagnostics::Error;
+use crate::report::{Report, Rows, SheetData, Value};
+use crate::template::{CellFormat, ChartKind, ColumnSpec, SheetSpec};
+
+/// Rows of a table sheet: title, subtitle, a blank row, the header, then the data.
+const TITLE_ROW: u32 = 0;
+const SUBTITLE_ROW: u32 = 1;
+const NOTE_ROW: u32 = 2;
+pub const HEADER_ROW: u32 = 3;
+
+fn xlsx(e: XlsxError) -> Error {
+    Error::query("writing the workbook", e)
+}
+
+/// The cell formats of a workbook.
+struct Styles {
+    title: Format,
+    subtitle: Format,
+    warning: Format,
+    header: Format,
+    label: Format,
+    note: Format,
+}
+
+impl Styles {
+    fn new() -> Styles {
+        let header = Format::new()
+            .set_bold()
+            .set_background_color("DDEBF7")
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_text_wrap();
+        Styles {
+            title: Format::new().set_bold().set_font_size(14),
+            subtitle: Format::new().set_font_color("595959"),
+            warning: Format::new().set_bold().set_font_color("C00000"),
+            header,
+            label: Format::new().set_bold().set_border(FormatBorder::Thin),
+            note: Format::new().set_italic().set_font_color("595959"),
+        }
+    }
+
+    fn cell(format: CellFormat, total: bool) -> Format {
+        let mut f = Format::new().set_border(FormatBorder::Thin);
+        if let Some(number) = format.excel() {
+            f = f.set_num_format(number);
+        }
+        if total {
+            f = f.set_bold().set_background_color("F2F2F2");
+        }
+        f
+    }
+}
+
+/// Column widths fitted to their text: Hangul counts double.
+struct Widths(Vec<usize>);
+
+impl Widths {
+    fn fit(&mut self, column: u16, text: &str) {
+        let c = column as usize;
+        if self.0.len() <= c {
+            self.0.resize(c + 1, 0);
+        }
+        self.0[c] = self.0[c].max(text.width());
+    }
+
+    fn apply(&self, sheet: &mut Worksheet) -> Result<(), Error> {
+        for (c, w) in self.0.iter().enumerate() {
+            let width = (*w as f64 * 1.1 + 2.0).clamp(8.0, 60.0);
+            sheet.set_column_width(c as u16, width).map_err(xlsx)?;
+        }
+        Ok(())
+    }
+}
+
+fn excel_time(t: NaiveDateTime) -> Result<ExcelDateTime, Error> {
+    ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
+        .and_then(|d| d.and_hms(t.hour() as u16, t.minute() as u8, t.second() as f64))
+        .map_err(xlsx)
+}
+
+/// The period as a report shows it: `2020Q3 (2020-07-01 ~ 2020-09-30, 기준일 2020-09-30)`.
+fn period_line(report: &Report) -> String {
+    let p = report.period;
+    format!(
+        "기간 {} ({} ~ {}), 기준일 {} · 범위 {}",
+        p,
+        p.start(),
+        p.end(),
+        p.as_of(),
+        report.scope_name
+    )
+}
+
+fn page_setup(sheet: &mut Worksheet, title: &str) -> Result<(), Error> {
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_header(format!("&C&\"-,Bold\"{}", title.replace('&', "&&")));
+    sheet.set_footer("&C&P / &N");
+    Ok(())
+}
+
+/// The sheet's title, a line saying what it covers, and the note on rejected rows.
+fn heading(
+    sheet: &mut Worksheet,
+    report: &Report,
+    title: &str,
+    styles: &Styles,
+) -> Result<(), Error> {
+    sheet
+        .write_string_with_format(
+            TITLE_ROW,
+            0,
+            format!("{} — {title}", report.template.title),
+            &styles.title,
+        )
+        .map_err(xlsx)?;
+    sheet
+        .write_string_with_format(SUBTITLE_ROW, 0, period_line(report), &styles.subtitle)
+        .map_err(xlsx)?;
+    if report.rejected() > 0 {
+        let files: Vec<String> = report
+            .inputs
+            .iter()
+            .filter(|i| i.rejected > 0)
+            .map(|i| format!("{} {}행", i.file, i.rejected))
+            .collect();
+        let note = format!(
+            "※ 데이터 규칙을 어긴 행을 빼고 계산했습니다 (--skip-invalid): {}. 자료 시트 참조.",
+            files.join(", ")
+        );
+        sheet
+            .write_string_with_format(NOTE_ROW, 0, note, &styles.warning)
+            .map_err(xlsx)?;
+    }
+    Ok(())
+}
+
+fn write_value(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &Value,
+    column: &ColumnSpec,
+    format: &Format,
+    widths: &mut Widths,
+) -> Result<(), Error> {
+    match value {
+        Value::Null => {
+            sheet.write_blank(row, col, format).map_err(xlsx)?;
+        }
+        Value::Text(t) => {
+            let shown = column.labels.get(t).unwrap_or(t);
+            widths.fit(col, shown);
+            sheet
+                .write_string_with_format(row, col, shown, format)
+                .map_err(xlsx)?;
+        }
+        Value::Number(x) => {
+            widths.fit(col, &shown_number(*x, column.format));
+            sheet
+                .write_number_with_format(row, col, *x, format)
+                .map_err(xlsx)?;
+        }
+        Value::Bool(b) => {
+            widths.fit(col, "FALSE");
+            sheet
+                .write_boolean_with_format(row, col, *b, format)
+                .map_err(xlsx)?;
+        }
+    }
+    Ok(())
+}
+
+/// Roughly how Excel shows a number in a format, for column widths.
+fn shown_number(x: f64, format: CellFormat) -> String {
+    match format {
+        CellFormat::Rate => format!("{:.1}%", x * 100.0),
+        CellFormat::RateChange => format!("+{:.1}%p", x),
+        _ => {
+            let digits = format!("{:.0}", x.abs()).len();
+            "0".repeat(digits + digits / 3 + 2)
+        }
+    }
+}
+
+/// Where a table sheet's rows went: for charts.
+struct Placed {
+    sheet: String,
+    first_data_row: u32,
+    last_data_row: u32,
+    columns: Vec<String>,
+    width: u16,
+}
+
+fn table_sheet(
+    sheet: &mut Worksheet,
+    report: &Report,
+    spec: &SheetSpec,
+    total: &Rows,
+    rows: &Rows,
+    styles: &Styles,
+) -> Result<Placed, Error> {
+    let title = spec.title.get_ref();
+    sheet.set_name(title).map_err(xlsx)?;
+    heading(sheet, report, title, styles)?;
+    let mut widths = Widths(Vec::new());
+    for (c, column) in spec.columns.iter().enumerate() {
+        widths.fit(c as u16, &column.header);
+        sheet
+            .write_string_with_format(HEADER_ROW, c as u16, &column.header, &styles.header)
+            .map_err(xlsx)?;
+    }
+    let indices: Vec<usize> = spec
+        .columns
+        .iter()
+        .map(|c| {
+            rows.index(c.column.get_ref())
+                .expect("columns checked when the report was built")
+        })
+        .collect();
+    let mut r = HEADER_ROW + 1;
+    for (block, is_total) in [(total, true), (rows, false)] {
+        let formats: Vec<Format> = spec
+            .columns
+            .iter()
+            .map(|c| Styles::cell(c.format, is_total))
+            .collect();
+        for row in &block.rows {
+            for (c, column) in spec.columns.iter().enumerate() {
+                let index = block.index(column.column.get_ref()).unwrap_or(indices[c]);
+                write_value(
+                    sheet,
+                    r,
+                    c as u16,
+                    &row[index],
+                    column,
+                    &formats[c],
+                    &mut widths,
+                )?;
+            }
+            r += 1;
+        }
+    }
+    let last = r.saturating_sub(1);
+    let mut note_row = r + 1;
+    for note in &spec.notes {
+        sheet
+            .write_string_with_format(note_row, 0, note, &styles.note)
+            .map_err(xlsx)?;
+        note_row += 1;
+    }
+    widths.apply(sheet)?;
+    sheet.set_freeze_panes(HEADER_ROW + 1, 0).map_err(xlsx)?;
+    sheet
+        .set_repeat_rows(HEADER_ROW, HEADER_ROW)
+        .map_err(xlsx)?;
+    page_setup(sheet, title)?;
+    Ok(Placed {
+        sheet: title.clone(),
+        first_data_row: HEADER_ROW + 1 + total.rows.len() as u32,
+        last_data_row: last,
+        columns: spec
+            .columns
+            .iter()
+            .map(|c| c.column.get_ref().clone())
+            .collect(),
+        width: spec.columns.len() as u16,
+    })
+}
+
+fn summary_sheet(
+    sheet: &mut Worksheet,
+    report: &Report,
+    spec: &SheetSpec,
+    periods: &[crate::period::Period; 3],
+    values: &[[Option<f64>; 3]],
+    styles: &Styles,
+) -> Result<(), Error> {
+    let title = spec.title.get_ref();
+    sheet.set_name(title).map_err(xlsx)?;
+    heading(sheet, report, title, styles)?;
+    let previous = report.period.previous_label();
+    let headers = [
+        "지표".to_string(),
+        periods[0].to_string(),
+        format!("{previous} ({})", periods[1]),
+        format!("전년 동기 ({})", periods[2]),
+        format!("{previous} 대비"),
+        "증감률".to_string(),
+        "전년 동기 대비".to_string(),
+        "증감률".to_string(),
+    ];
+    let mut widths = Widths(Vec::new());
+    for (c, h) in headers.iter().enumerate() {
+        widths.fit(c as u16, h);
+        sheet
+            .write_string_with_format(HEADER_ROW, c as u16, h, &styles.header)
+            .map_err(xlsx)?;
+    }
+    let percent_change = Styles::cell(CellFormat::Rate, false).set_num_format("+0.0%;-0.0%;0.0%");
+    for (i, (row, cells)) in spec.rows.iter().zip(values).enumerate() {
+        let r = HEADER_ROW + 1 + i as u32;
+        widths.fit(0, &row.label);
+        sheet
+            .write_string_with_format(r, 0, &row.label, &styles.label)
+            .map_err(xlsx)?;
+        let value_format = Styles::cell(row.format, false);
+        for (c, v) in cells.iter().enumerate() {
+            write_number(sheet, r, 1 + c as u16, *v, &value_format)?;
+            widths.fit(1 + c as u16, &shown_number(v.unwrap_or(0.0), row.format));
+        }
+        let rate = row.format == CellFormat::Rate;
+        for (k, before) in [cells[1], cells[2]].iter().enumerate() {
+            let c = 4 + 2 * k as u16;
+            let diff = match (cells[0], before) {
+                (Some(now), Some(then)) => Some(now - then),
+                _ => None,
+            };
+            if rate {
+                let points = diff.map(|d| d * 100.0);
+                write_number(
+                    sheet,
+                    r,
+                    c,
+                    points,
+                    &Styles::cell(CellFormat::RateChange, false),
+                )?;
+                sheet
+                    .write_blank(r, c + 1, &Styles::cell(CellFormat::Text, false))
+                    .map_err(xlsx)?;
+            } else {
+                write_number(sheet, r, c, diff, &Styles::cell(CellFormat::Change, false))?;
+                let relative = match (diff, before) {
+                    (Some(d), Some(then)) if *then != 0.0 => Some(d / then),
+                    _ => None,
+                };
+                write_number(sheet, r, c + 1, relative, &percent_change)?;
+            }
+        }
+    }
+    let mut note_row = HEADER_ROW + 2 + spec.rows.len() as u32;
+    for note in &spec.notes {
+        sheet
+            .write_string_with_format(note_row, 0, note, &styles.note)
+            .map_err(xlsx)?;
+        note_row += 1;
+    }
+    widths.apply(sheet)?;
+    sheet.set_freeze_panes(HEADER_ROW + 1, 1).map_err(xlsx)?;
+    sheet
+        .set_repeat_rows(HEADER_ROW, HEADER_ROW)
+        .map_err(xlsx)?;
+    page_setup(sheet, title)
+}
+
+fn write_number(
+    sheet: &mut Worksheet,
+    r: u32,
+    c: u16,
+    v: Option<f64>,
+    format: &Format,
+) -> Result<(), Error> {
+    match v {
+        Some(x) => sheet
+            .write_number_with_format(r, c, x, format)
+            .map_err(xlsx)?,
+        None => sheet.write_blank(r, c, format).map_err(xlsx)?,
+    };
+    Ok(())
+}
+
+fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> Result<(), Error> {
+    let title = "자료";
+    sheet.set_name(title).map_err(xlsx)?;
+    sheet
+        .write_string_with_format(
+            TITLE_ROW,
+            0,
+            format!("{} — 자료", report.template.title),
+            &styles.title,
+        )
+        .map_err(xlsx)?;
+    let mut widths = Widths(Vec::new());
+    let text = Styles::cell(CellFormat::Text, false);
+    let count = Styles::cell(CellFormat::Count, false);
+    let facts = [
+        (
+            "보고서",
+            format!("{} ({})", report.template.title, report.template.name),
+        ),
+        (
+            "기간",
+            format!(
+                "{} ({} ~ {})",
+                report.period,
+                report.period.start(),
+                report.period.end()
+            ),
+        ),
+        ("기준일", report.period.as_of().to_string()),
+        ("범위", report.scope_name.clone()),
+        ("hubstat", env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "작성 시각",
+            report.generated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ),
+    ];
+    let mut r = 2;
+    for (label, value) in facts {
+        sheet
+            .write_string_with_format(r, 0, label, &styles.label)
+            .map_err(xlsx)?;
+        sheet
+            .write_string_with_format(r, 1, &value, &text)
+            .map_err(xlsx)?;
+        widths.fit(0, label);
+        r += 1;
+    }
+    r += 1;
+    sheet
+        .write_string_with_format(r, 0, "입력 파일", &styles.title)
+        .map_err(xlsx)?;
+    r += 1;
+    let headers = [
+        "표",
+        "파일",
+        "형식",
+        "인코딩",
+        "크기(바이트)",
+        "SHA-256",
+        "읽은 행",
+        "채택",
+        "제외",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        widths.fit(c as u16, h);
+        sheet
+            .write_string_with_format(r, c as u16, *h, &styles.header)
+            .map_err(xlsx)?;
+    }
+    sheet.set_repeat_rows(r, r).map_err(xlsx)?;
+    r += 1;
+    for input in &report.inputs {
+        let format = match input.format {
+            crate::load::Format::Csv => "CSV",
+            crate::load::Format::Xlsx => "XLSX",
+            crate::load::Format::Parquet => "Parquet",
+            crate::load::Format::BuiltIn => "내장 (행정안전부 행정기관코드)",
+        };
+        let texts = [
+            input.table,
+            input.file.as_str(),
+            format,
+            input.encoding.unwrap_or(""),
+        ];
+        for (c, t) in texts.iter().enumerate() {
+            widths.fit(c as u16, t);
+            sheet
+                .write_string_with_format(r, c as u16, *t, &text)
+                .map_err(xlsx)?;
+        }
+        sheet
+            .write_number_with_format(r, 4, input.bytes as f64, &count)
+            .map_err(xlsx)?;
+        widths.fit(4, &input.bytes.to_string());
+        widths.fit(5, &input.sha256);
+        sheet
+            .write_string_with_format(r, 5, &input.sha256, &text)
+            .map_err(xlsx)?;
+        for (c, n) in [input.read, input.accepted, input.rejected]
+            .iter()
+            .enumerate()
+        {
+            sheet
+                .write_number_with_format(r, 6 + c as u16, *n as f64, &count)
+                .map_err(xlsx)?;
+        }
+        r += 1;
+    }
+    r += 1;
+    sheet
+        .write_string_with_format(r, 0, "쿼리 파일", &styles.title)
+        .map_err(xlsx)?;
+    r += 1;
+    sheet
+        .write_string_with_format(r, 0, "파일", &styles.header)
+        .map_err(xlsx)?;
+    sheet
+        .write_string_with_format(r, 1, "SHA-256", &styles.header)
+        .map_err(xlsx)?;
+    r += 1;
+    for (file, sha) in &report.queries {
+        widths.fit(1, file);
+        sheet
+            .write_string_with_format(r, 0, *file, &text)
+            .map_err(xlsx)?;
+        sheet
+            .write_string_with_format(r, 1, sha, &text)
+            .map_err(xlsx)?;
+        r += 1;
+    }
+    r += 1;
+    sheet
+        .write_string_with_format(
+            r,
+            0,
+            "출처: 행정안전부 행정기관코드 (내장 행정구역 자료)",
+            &styles.note,
+        )
+        .map_err(xlsx)?;
+    widths.apply(sheet)?;
+    page_setup(sheet, title)
+}
+
+fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Chart> {
+    let column = |name: &str| {
+        placed
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .map(|c| c as u16)
+    };
+    let categories = column(spec.categories.get_ref())?;
+    if placed.last_data_row < placed.first_data_row {
+        return None;
+    }
+    let mut chart = Chart::new(match spec.kind {
+        ChartKind::Bar => ChartType::Column,
+        ChartKind::StackedBar => ChartType::ColumnStacked,
+        ChartKind::Line => ChartType::Line,
+    });
+    for series in &spec.series {
+        let values = column(series.column.get_ref())?;
+        chart
+            .add_series()
+            .set_name(series.name.as_str())
+            .set_categories((
+                placed.sheet.as_str(),
+                placed.first_data_row,
+                categories,
+                placed.last_data_row,
+                categories,
+            ))
+            .set_values((
+                placed.sheet.as_str(),
+                placed.first_data_row,
+                values,
+                placed.last_data_row,
+                values,
+            ));
+    }
+    chart.title().set_name(spec.title.as_str());
+    chart.x_axis().set_name(spec.x_axis.as_str());
+    chart.y_axis().set_name(spec.y_axis.as_str());
+    if spec.series.len() == 1 {
+        chart.legend().set_hidden();
+    }
+    chart.set_width(720).set_height(420);
+    Some(chart)
+}
+
+/// The workbook of a report.
+pub fn workbook(report: &Report) -> Result<Vec<u8>, Error> {
+    let styles = Styles::new();
+    let mut workbook = Workbook::new();
+    let created = excel_time(report.generated_at)?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(report.template.title.as_str())
+            .set_author("hubstat")
+            .set_creation_datetime(&created),
+    );
+    let mut placed: Vec<Placed> = Vec::new();
+    for data in &report.sheets {
+        let sheet = workbook.add_worksheet();
+        match data {
+            SheetData::Table { spec, total, rows } => {
+                placed.push(table_sheet(sheet, report, spec, total, rows, &styles)?);
+            }
+            SheetData::Summary {
+                spec,
+                periods,
+                values,
+            } => {
+                summary_sheet(sheet, report, spec, periods, values, &styles)?;
+            }
+            SheetData::Provenance => provenance_sheet(sheet, report, &styles)?,
+        }
+    }
+    // Charts go beside the table they draw, one under the other.
+    let mut per_sheet: Vec<(String, u32)> = Vec::new();
+    for spec in &report.template.charts {
+        let Some(p) = placed.iter().find(|p| &p.sheet == spec.sheet.get_ref()) else {
+            continue;
+        };
+        let Some(chart) = native_chart(spec, p) else {
+            continue;
+        };
+        let slot = match per_sheet.iter_mut().find(|(s, _)| s == &p.sheet) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                per_sheet.push((p.sheet.clone(), 1));
+                0
+            }
+        };
+        let sheet = workbook.worksheet_from_name(&p.sheet).map_err(xlsx)?;
+        sheet
+            .insert_chart(HEADER_ROW + slot * 22, p.width + 1, &chart)
+            .map_err(xlsx)?;
+    }
+    workbook.save_to_buffer().map_err(xlsx)
+}

@@ -1,0 +1,420 @@
+//! Takes a template, the checked tables and a period and region, and gives a report: the
+//! result tables of every sheet (with total rows), the summary comparisons, the charts'
+//! data, and what the figures were made from. Rendering is left to `render`.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::NaiveDateTime;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostics::Error;
+use crate::load::{BUILT_IN_REGIONS, Dataset, Format};
+use crate::output::ResultTable;
+use crate::period::Period;
+use crate::query::{Engine, FIGURES, PRELUDE, Params, QueryFile, figure};
+use crate::region::RegionLevel;
+use crate::template::{CellFormat, ChartKind, SheetKind, SheetSpec, Template};
+
+/// One cell of a result table, as a report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Value::Number(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+/// A result table as named columns of values.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    fn from_table(table: &ResultTable) -> Result<Rows, Error> {
+        let columns = table
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let text = table.text_rows()?;
+        let mut rows = Vec::with_capacity(text.len());
+        let mut r = 0;
+        for batch in &table.batches {
+            for i in 0..batch.num_rows() {
+                let row = batch
+                    .columns()
+                    .iter()
+                    .enumerate()
+                    .map(|(c, array)| {
+                        if array.is_null(i) {
+                            return Value::Null;
+                        }
+                        match array.data_type() {
+                            DataType::Int64 => {
+                                Value::Number(array.as_primitive::<Int64Type>().value(i) as f64)
+                            }
+                            DataType::Float64 => {
+                                Value::Number(array.as_primitive::<Float64Type>().value(i))
+                            }
+                            DataType::Boolean => Value::Bool(array.as_boolean().value(i)),
+                            _ => Value::Text(text[r][c].clone()),
+                        }
+                    })
+                    .collect();
+                rows.push(row);
+                r += 1;
+            }
+        }
+        Ok(Rows { columns, rows })
+    }
+
+    pub fn index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+}
+
+/// A sheet of a report with its data.
+#[derive(Debug)]
+pub enum SheetData<'t> {
+    Table {
+        spec: &'t SheetSpec,
+        /// The total row(s): the same query at the report region's level; empty when none.
+        total: Rows,
+        rows: Rows,
+    },
+    Summary {
+        spec: &'t SheetSpec,
+        /// The period, the one before it, and the same period a year before.
+        periods: [Period; 3],
+        /// Per template row: its value in each of the three periods.
+        values: Vec<[Option<f64>; 3]>,
+    },
+    Provenance,
+}
+
+/// One input of the report, for the 자료 sheet.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub table: &'static str,
+    pub file: String,
+    pub format: Format,
+    pub encoding: Option<&'static str>,
+    pub bytes: u64,
+    pub sha256: String,
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// A chart's data: category labels and each series' values (total rows left out).
+#[derive(Debug, Clone)]
+pub struct ChartData {
+    pub name: String,
+    pub kind: ChartKind,
+    pub title: String,
+    pub x_axis: String,
+    pub y_axis: String,
+    pub categories: Vec<String>,
+    pub series: Vec<(String, Vec<Option<f64>>)>,
+    /// Values are rates (fractions), drawn as percentages.
+    pub percent: bool,
+}
+
+/// A computed report, ready to render.
+#[derive(Debug)]
+pub struct Report<'t> {
+    pub template: &'t Template,
+    pub period: Period,
+    pub scope: Option<String>,
+    /// `전국`, or the name of the report's region.
+    pub scope_name: String,
+    pub generated_at: NaiveDateTime,
+    pub sheets: Vec<SheetData<'t>>,
+    pub inputs: Vec<InputFile>,
+    /// Query files used, with their SHA-256.
+    pub queries: Vec<(&'static str, String)>,
+}
+
+impl Report<'_> {
+    /// `<name>-<scope>-<period>`: the stem of the files the report is written to.
+    pub fn stem(&self) -> String {
+        format!(
+            "{}-{}-{}",
+            self.template.name,
+            self.scope.as_deref().unwrap_or("national"),
+            self.period
+        )
+    }
+
+    pub fn rejected(&self) -> u64 {
+        self.inputs.iter().map(|i| i.rejected).sum()
+    }
+
+    pub fn charts(&self) -> Vec<ChartData> {
+        let mut charts = Vec::new();
+        for spec in &self.template.charts {
+            let found = self.sheets.iter().find_map(|s| match s {
+                SheetData::Table {
+                    spec: sheet, rows, ..
+                } if sheet.title.get_ref() == spec.sheet.get_ref() => Some((sheet, rows)),
+                _ => None,
+            });
+            let Some((sheet, rows)) = found else {
+                continue;
+            };
+            let column = |name: &str| rows.index(name);
+            let Some(category) = column(spec.categories.get_ref()) else {
+                continue;
+            };
+            let categories = rows
+                .rows
+                .iter()
+                .map(|r| match &r[category] {
+                    Value::Text(t) => t.clone(),
+                    Value::Number(x) => x.to_string(),
+                    _ => String::new(),
+                })
+                .collect();
+            let series = spec
+                .series
+                .iter()
+                .filter_map(|s| {
+                    let c = column(s.column.get_ref())?;
+                    Some((
+                        s.name.clone(),
+                        rows.rows.iter().map(|r| r[c].number()).collect(),
+                    ))
+                })
+                .collect();
+            let percent = spec.series.iter().all(|s| {
+                sheet.columns.iter().any(|c| {
+                    c.column.get_ref() == s.column.get_ref() && c.format == CellFormat::Rate
+                })
+            });
+            charts.push(ChartData {
+                name: spec.name.get_ref().clone(),
+                kind: spec.kind,
+                title: spec.title.clone(),
+                x_axis: spec.x_axis.clone(),
+                y_axis: spec.y_axis.clone(),
+                categories,
+                series,
+                percent,
+            });
+        }
+        charts
+    }
+}
+
+/// Figures already computed in this report, by query, level and period.
+type Cache = HashMap<(&'static str, RegionLevel, String), Rows>;
+
+async fn compute(
+    engine: &Engine,
+    cache: &mut Cache,
+    query: &'static QueryFile,
+    level: RegionLevel,
+    period: Period,
+    scope: Option<&str>,
+) -> Result<Rows, Error> {
+    let key = (query.name, level, period.to_string());
+    if let Some(rows) = cache.get(&key) {
+        return Ok(rows.clone());
+    }
+    let params = Params {
+        period,
+        level,
+        scope: scope.map(str::to_string),
+    };
+    let rows = Rows::from_table(&engine.figure(query, &params).await?)?;
+    cache.insert(key, rows.clone());
+    Ok(rows)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+fn file_sha256(path: &std::path::Path) -> Result<String, Error> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Computes every sheet of `template` for `period` and `scope`.
+pub async fn build<'t>(
+    template: &'t Template,
+    dataset: &Dataset,
+    engine: &Engine,
+    period: Period,
+    scope: Option<String>,
+    generated_at: NaiveDateTime,
+) -> Result<Report<'t>, Error> {
+    let scope_level =
+        RegionLevel::of_code(scope.as_deref().unwrap_or("")).unwrap_or(RegionLevel::National);
+    let scope_ref = scope.as_deref();
+    let mut cache = Cache::new();
+    let mut sheets = Vec::new();
+    let mut used: Vec<&'static QueryFile> = Vec::new();
+    let mut use_query = |q: &'static QueryFile| {
+        if !used.iter().any(|u| u.name == q.name) {
+            used.push(q);
+        }
+    };
+    for spec in &template.sheets {
+        match spec.kind {
+            SheetKind::Table => {
+                let query = figure(
+                    spec.query
+                        .as_ref()
+                        .expect("checked by the template")
+                        .get_ref(),
+                )
+                .expect("checked by the template");
+                use_query(query);
+                let level = spec
+                    .level
+                    .expect("checked by the template")
+                    .resolve(scope_ref);
+                let rows = compute(engine, &mut cache, query, level, period, scope_ref).await?;
+                for column in &spec.columns {
+                    if rows.index(column.column.get_ref()).is_none() {
+                        return Err(template.error_at(
+                            column.column.span(),
+                            format!(
+                                "query {} has no column `{}`",
+                                query.name,
+                                column.column.get_ref()
+                            ),
+                        ));
+                    }
+                }
+                let total = if spec.total && level_below(level, scope_level) {
+                    compute(engine, &mut cache, query, scope_level, period, scope_ref).await?
+                } else {
+                    Rows::default()
+                };
+                sheets.push(SheetData::Table { spec, total, rows });
+            }
+            SheetKind::Summary => {
+                let level = spec.level.map_or(scope_level, |l| l.resolve(scope_ref));
+                let periods = [period, period.previous(), period.year_before()];
+                let mut values = Vec::new();
+                for row in &spec.rows {
+                    let query = figure(row.query.get_ref()).expect("checked by the template");
+                    use_query(query);
+                    let mut cells = [None; 3];
+                    for (cell, p) in cells.iter_mut().zip(periods) {
+                        let rows = compute(engine, &mut cache, query, level, p, scope_ref).await?;
+                        let c = rows.index(row.column.get_ref()).ok_or_else(|| {
+                            template.error_at(
+                                row.column.span(),
+                                format!(
+                                    "query {} has no column `{}`",
+                                    query.name,
+                                    row.column.get_ref()
+                                ),
+                            )
+                        })?;
+                        *cell = rows.rows.first().and_then(|r| r[c].number());
+                    }
+                    values.push(cells);
+                }
+                sheets.push(SheetData::Summary {
+                    spec,
+                    periods,
+                    values,
+                });
+            }
+            SheetKind::Provenance => sheets.push(SheetData::Provenance),
+        }
+    }
+    let scope_name = match scope_ref {
+        None => "전국".to_string(),
+        Some(code) => {
+            let coverage = figure("coverage").expect("the catalogue has coverage");
+            let rows =
+                compute(engine, &mut cache, coverage, scope_level, period, scope_ref).await?;
+            match rows.rows.first().map(|r| &r[1]) {
+                Some(Value::Text(name)) => format!("{code} {name}"),
+                _ => code.to_string(),
+            }
+        }
+    };
+    let mut queries = vec![(PRELUDE.file, sha256_hex(PRELUDE.text.as_bytes()))];
+    for q in FIGURES
+        .iter()
+        .filter(|f| used.iter().any(|u| u.name == f.name))
+    {
+        queries.push((q.file, sha256_hex(q.text.as_bytes())));
+    }
+    Ok(Report {
+        template,
+        period,
+        scope,
+        scope_name,
+        generated_at,
+        sheets,
+        inputs: inputs(dataset)?,
+        queries,
+    })
+}
+
+/// A total row is a level above the sheet's rows: only when the sheet's level is below the
+/// report region's.
+fn level_below(level: RegionLevel, scope_level: RegionLevel) -> bool {
+    let rank = |l: RegionLevel| match l {
+        RegionLevel::National => 0,
+        RegionLevel::Sido => 1,
+        RegionLevel::Sgg => 2,
+        RegionLevel::Emd => 3,
+    };
+    rank(level) > rank(scope_level)
+}
+
+fn inputs(dataset: &Dataset) -> Result<Vec<InputFile>, Error> {
+    dataset
+        .tables
+        .iter()
+        .map(|t| {
+            let sha256 = match &t.source.path {
+                Some(path) => file_sha256(path)?,
+                None => sha256_hex(BUILT_IN_REGIONS),
+            };
+            Ok(InputFile {
+                table: t.table.spec.name,
+                file: t.source.file.clone(),
+                format: t.source.format,
+                encoding: t.source.encoding,
+                bytes: t.source.bytes,
+                sha256,
+                read: t.table.tally.read,
+                accepted: t.table.tally.accepted,
+                rejected: t.table.tally.rejected,
+            })
+        })
+        .collect()
+}
