@@ -95,7 +95,7 @@ impl Period {
     pub fn previous(&self) -> Period {
         match *self {
             Period::Quarter { .. } => self.quarters_back(1),
-            Period::Month { year, month } if month == 1 => Period::Month {
+            Period::Month { year, month: 1 } => Period::Month {
                 year: year - 1,
                 month: 12,
             },

@@ -44,7 +44,7 @@ pub struct Rows {
 }
 
 impl Rows {
-    fn from_table(table: &ResultTable) -> Result<Rows, Error> {
+    pub fn from_result(table: &ResultTable) -> Result<Rows, Error> {
         let columns = table
             .schema
             .fields()
@@ -241,7 +241,7 @@ async fn compute(
         level,
         scope: scope.map(str::to_string),
     };
-    let rows = Rows::from_table(&engine.figure(query, &params).await?)?;
+    let rows = Rows::from_result(&engine.figure(query, &params).await?)?;
     cache.insert(key, rows.clone());
     Ok(rows)
 }

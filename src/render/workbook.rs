@@ -151,6 +151,21 @@ fn heading(
     Ok(())
 }
 
+/// The template's notes under a table, one a row.
+fn write_notes(
+    sheet: &mut Worksheet,
+    first_row: u32,
+    notes: &[String],
+    styles: &Styles,
+) -> Result<(), Error> {
+    for (row, note) in (first_row..).zip(notes) {
+        sheet
+            .write_string_with_format(row, 0, note, &styles.note)
+            .map_err(xlsx)?;
+    }
+    Ok(())
+}
+
 fn write_value(
     sheet: &mut Worksheet,
     row: u32,
@@ -205,6 +220,7 @@ struct Placed {
     first_data_row: u32,
     last_data_row: u32,
     columns: Vec<String>,
+    formats: Vec<CellFormat>,
     width: u16,
 }
 
@@ -258,13 +274,7 @@ fn table_sheet(
         }
     }
     let last = r.saturating_sub(1);
-    let mut note_row = r + 1;
-    for note in &spec.notes {
-        sheet
-            .write_string_with_format(note_row, 0, note, &styles.note)
-            .map_err(xlsx)?;
-        note_row += 1;
-    }
+    write_notes(sheet, r + 1, &spec.notes, styles)?;
     widths.apply(sheet)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 0).map_err(xlsx)?;
     sheet
@@ -280,6 +290,7 @@ fn table_sheet(
             .iter()
             .map(|c| c.column.get_ref().clone())
             .collect(),
+        formats: spec.columns.iter().map(|c| c.format).collect(),
         width: spec.columns.len() as u16,
     })
 }
@@ -354,13 +365,12 @@ fn summary_sheet(
             }
         }
     }
-    let mut note_row = HEADER_ROW + 2 + spec.rows.len() as u32;
-    for note in &spec.notes {
-        sheet
-            .write_string_with_format(note_row, 0, note, &styles.note)
-            .map_err(xlsx)?;
-        note_row += 1;
-    }
+    write_notes(
+        sheet,
+        HEADER_ROW + 2 + spec.rows.len() as u32,
+        &spec.notes,
+        styles,
+    )?;
     widths.apply(sheet)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 1).map_err(xlsx)?;
     sheet
@@ -568,6 +578,12 @@ fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Ch
     chart.title().set_name(spec.title.as_str());
     chart.x_axis().set_name(spec.x_axis.as_str());
     chart.y_axis().set_name(spec.y_axis.as_str());
+    let rates = spec.series.iter().all(|s| {
+        column(s.column.get_ref()).is_some_and(|c| placed.formats[c as usize] == CellFormat::Rate)
+    });
+    if rates {
+        chart.y_axis().set_num_format("0%");
+    }
     if spec.series.len() == 1 {
         chart.legend().set_hidden();
     }

@@ -1,0 +1,458 @@
+//! Reports read back: sheet names, headers, number formats, every figure cell against the
+//! query's value, chart ranges, chart images, byte-identical runs, template errors.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, DataType, Reader, Xlsx};
+use hubstat::load::{Dataset, Encoding, LoadOptions};
+use hubstat::period::{Period, parse_date};
+use hubstat::query::{Engine, Params, figure};
+use hubstat::region::RegionLevel;
+use hubstat::report::Value;
+use hubstat::template::{SheetKind, Template};
+
+use crate::support::{TODAY, code, hubstat, root, stderr, stdout};
+
+const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
+
+fn make_report(name: &str, region: Option<&str>, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
+    let out_arg = out.to_str().unwrap();
+    let mut args = vec![
+        "report",
+        name,
+        "--data",
+        "fixtures/sample",
+        "--period",
+        "2020Q3",
+        "--out",
+        out_arg,
+        "--today",
+        TODAY,
+        "--generated-at",
+        GENERATED_AT,
+    ];
+    if let Some(region) = region {
+        args.extend(["--region", region]);
+    }
+    args.extend(extra);
+    let output = hubstat(&args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    stdout(&output).lines().map(PathBuf::from).collect()
+}
+
+fn zip_entry(xlsx: &Path, name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(fs::File::open(xlsx).unwrap()).unwrap();
+    let mut entry = archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} in {}", xlsx.display()));
+    let mut text = String::new();
+    entry.read_to_string(&mut text).unwrap();
+    text
+}
+
+fn attribute<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    let start = element.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(&element[start..start + element[start..].find('"')?])
+}
+
+/// The number format code of a cell, from the sheet's XML and styles.xml.
+fn number_format(xlsx: &Path, sheet: usize, cell: &str) -> String {
+    let xml = zip_entry(xlsx, &format!("xl/worksheets/sheet{sheet}.xml"));
+    let at = xml
+        .find(&format!("<c r=\"{cell}\""))
+        .unwrap_or_else(|| panic!("cell {cell}"));
+    let element = &xml[at..at + xml[at..].find('>').unwrap()];
+    let style: usize = attribute(element, "s").map_or(0, |s| s.parse().unwrap());
+    let styles = zip_entry(xlsx, "xl/styles.xml");
+    let xfs = &styles[styles.find("<cellXfs").unwrap()..];
+    let xf = xfs.split("<xf ").nth(style + 1).unwrap();
+    let id = attribute(&format!(" {xf}"), "numFmtId")
+        .unwrap()
+        .to_string();
+    if id == "0" {
+        return "General".into();
+    }
+    let marker = format!("<numFmt numFmtId=\"{id}\" formatCode=\"");
+    let start = styles.find(&marker).unwrap() + marker.len();
+    styles[start..start + styles[start..].find('"').unwrap()].replace("&quot;", "\"")
+}
+
+fn sample() -> Dataset {
+    Dataset::load(&LoadOptions {
+        data: root().join("fixtures/sample"),
+        encoding: Encoding::Auto,
+        today: parse_date(TODAY).unwrap(),
+        max_problems: Some(0),
+    })
+    .unwrap()
+}
+
+fn expected_rows(
+    engine: &Engine,
+    query: &str,
+    level: RegionLevel,
+    scope: Option<&str>,
+) -> Vec<Vec<Value>> {
+    let params = Params {
+        period: "2020Q3".parse::<Period>().unwrap(),
+        level,
+        scope: scope.map(str::to_string),
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let table = runtime
+        .block_on(engine.figure(figure(query).unwrap(), &params))
+        .unwrap();
+    hubstat::report::Rows::from_result(&table).unwrap().rows
+}
+
+fn matches(
+    cell: &Data,
+    value: &Value,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    match (cell, value) {
+        (Data::Empty, Value::Null) => true,
+        (Data::Float(x), Value::Number(y)) => x == y,
+        (Data::Int(x), Value::Number(y)) => *x as f64 == *y,
+        (Data::Bool(x), Value::Bool(y)) => x == y,
+        (Data::String(s), Value::Text(t)) => s == labels.get(t).unwrap_or(t),
+        _ => false,
+    }
+}
+
+/// Every figure cell of every table sheet equals the query's own value; totals come first.
+fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>) {
+    let dataset = sample();
+    let engine = Engine::new(&dataset).unwrap();
+    let mut workbook: Xlsx<_> = calamine::open_workbook(xlsx).unwrap();
+    let names: Vec<String> = template
+        .sheets
+        .iter()
+        .map(|s| s.title.get_ref().clone())
+        .collect();
+    assert_eq!(workbook.sheet_names(), names);
+    let scope_level = scope
+        .and_then(RegionLevel::of_code)
+        .unwrap_or(RegionLevel::National);
+    for sheet in template
+        .sheets
+        .iter()
+        .filter(|s| s.kind == SheetKind::Table)
+    {
+        let title = sheet.title.get_ref();
+        let range = workbook.worksheet_range(title).unwrap();
+        let query = sheet.query.as_ref().unwrap().get_ref();
+        let level = sheet.level.unwrap().resolve(scope);
+        let rank = |l: RegionLevel| l as u8;
+        let mut expected = Vec::new();
+        if sheet.total && rank(level) > rank(scope_level) {
+            expected.extend(expected_rows(&engine, query, scope_level, scope));
+        }
+        let rows = expected_rows(&engine, query, level, scope);
+        expected.extend(rows);
+        // The columns of the query, to find each shown column's value.
+        let params_columns = hubstat::query::figure(query).unwrap();
+        let table_columns = {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            let p = Params {
+                period: "2020Q3".parse().unwrap(),
+                level,
+                scope: scope.map(str::to_string),
+            };
+            let t = runtime.block_on(engine.figure(params_columns, &p)).unwrap();
+            t.schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect::<Vec<_>>()
+        };
+        for (c, column) in sheet.columns.iter().enumerate() {
+            let header = range.get((3, c)).unwrap();
+            assert_eq!(
+                header,
+                &Data::String(column.header.clone()),
+                "{title} header {c}"
+            );
+            let index = table_columns
+                .iter()
+                .position(|n| n == column.column.get_ref())
+                .unwrap();
+            for (r, row) in expected.iter().enumerate() {
+                let cell = range.get((4 + r, c)).unwrap_or(&Data::Empty);
+                assert!(
+                    matches(cell, &row[index], &column.labels),
+                    "{title} row {r} column {}: cell {cell:?}, query {:?}",
+                    column.column.get_ref(),
+                    row[index]
+                );
+            }
+        }
+        let after = range.get((4 + expected.len(), 0)).unwrap_or(&Data::Empty);
+        assert_eq!(after, &Data::Empty, "{title}: no rows beyond the query's");
+    }
+}
+
+#[test]
+fn quarterly_report_holds_the_queries_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = make_report("quarterly", None, dir.path(), &[]);
+    let xlsx = dir.path().join("quarterly-national-2020Q3.xlsx");
+    assert_eq!(written[0], xlsx);
+    let template = Template::find("quarterly", &root().join("report-templates")).unwrap();
+    check_tables(&xlsx, &template, None);
+
+    // Key number formats: 설치현황 is the second sheet; row 5 is the 전국 total.
+    assert_eq!(number_format(&xlsx, 2, "C5"), "#,##0");
+    assert_eq!(number_format(&xlsx, 2, "E5"), "0.0%");
+    assert_eq!(number_format(&xlsx, 1, "E5"), "+#,##0;-#,##0;0");
+    assert_eq!(number_format(&xlsx, 1, "F5"), "+0.0%;-0.0%;0.0%");
+    assert_eq!(
+        number_format(&xlsx, 1, "E7"),
+        "+0.0\"%p\";-0.0\"%p\";0.0\"%p\""
+    );
+
+    // The summary's current-period column holds the national figures.
+    let dataset = sample();
+    let engine = Engine::new(&dataset).unwrap();
+    let coverage = expected_rows(&engine, "coverage", RegionLevel::National, None);
+    let mut workbook: Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let summary = workbook.worksheet_range("요약").unwrap();
+    assert_eq!(summary.get((4, 0)), Some(&Data::String("읍면동 수".into())));
+    assert_eq!(
+        summary.get((4, 1)).and_then(|d| d.as_f64()),
+        coverage[0][2].number()
+    );
+    assert_eq!(
+        summary.get((6, 1)).and_then(|d| d.as_f64()),
+        coverage[0][4].number()
+    );
+
+    // Native charts bound to the ranges of the rows below the total.
+    let chart = zip_entry(&xlsx, "xl/charts/chart1.xml");
+    assert!(chart.contains("<c:f>설치현황!$B$6:$B$22</c:f>"), "{chart}");
+    assert!(chart.contains("<c:f>설치현황!$E$6:$E$22</c:f>"), "{chart}");
+    let staff = zip_entry(&xlsx, "xl/charts/chart2.xml");
+    assert!(staff.contains("인력현황!$D$6:$D$22") && staff.contains("인력현황!$E$6:$E$22"));
+
+    // Chart images.
+    for name in [
+        "coverage-by-sido",
+        "staff-by-sido",
+        "trend-activity",
+        "trend-coverage",
+    ] {
+        let png = dir
+            .path()
+            .join(format!("charts/quarterly-national-2020Q3-{name}.png"));
+        let svg = dir
+            .path()
+            .join(format!("charts/quarterly-national-2020Q3-{name}.svg"));
+        assert!(written.contains(&png) && written.contains(&svg), "{name}");
+        assert!(
+            fs::read(&png).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{name}"
+        );
+        assert!(fs::read_to_string(&svg).unwrap().contains("<svg"), "{name}");
+    }
+    let provenance = workbook.worksheet_range("자료").unwrap();
+    let texts: Vec<String> = provenance
+        .used_cells()
+        .filter_map(|(_, _, d)| d.as_string())
+        .collect();
+    assert!(texts.iter().any(|t| t == "fixtures/sample/visits.csv"));
+    assert!(texts.iter().any(|t| t == "queries/coverage.sql"));
+    assert!(texts.iter().any(|t| t == "2020-10-05T09:00:00Z"));
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn city_progress_report_holds_the_queries_values() {
+    let dir = tempfile::tempdir().unwrap();
+    make_report("city-progress", Some("28"), dir.path(), &[]);
+    let xlsx = dir.path().join("city-progress-28-2020Q3.xlsx");
+    let template = Template::find("city-progress", &root().join("report-templates")).unwrap();
+    check_tables(&xlsx, &template, Some("28"));
+    let chart = zip_entry(&xlsx, "xl/charts/chart1.xml");
+    assert!(
+        chart.contains("<c:f>'시군구별 현황'!$B$6:$B$15</c:f>"),
+        "{chart}"
+    );
+}
+
+#[test]
+fn same_input_gives_the_same_bytes() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    make_report("city-progress", Some("42110"), first.path(), &[]);
+    make_report("city-progress", Some("42110"), second.path(), &[]);
+    for file in [
+        "city-progress-42110-2020Q3.xlsx",
+        "charts/city-progress-42110-2020Q3-trend-activity.png",
+        "charts/city-progress-42110-2020Q3-trend-activity.svg",
+    ] {
+        assert_eq!(
+            fs::read(first.path().join(file)).unwrap(),
+            fs::read(second.path().join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn household_ids_never_appear_in_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    make_report("city-progress", Some("28"), dir.path(), &[]);
+    let strings = zip_entry(
+        &dir.path().join("city-progress-28-2020Q3.xlsx"),
+        "xl/sharedStrings.xml",
+    );
+    let visits = fs::read_to_string(root().join("fixtures/sample/visits.csv")).unwrap();
+    for line in visits.lines().skip(1).take(200) {
+        let household = line.split(',').nth(3).unwrap();
+        assert!(!strings.contains(household), "{household}");
+    }
+}
+
+#[test]
+fn skipped_rows_are_reported_in_the_workbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hubstat(&[
+        "report",
+        "city-progress",
+        "--data",
+        "tests/figures/data",
+        "--period",
+        "2020Q3",
+        "--region",
+        "28",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--today",
+        TODAY,
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let bad = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(root().join("tests/figures/data"))
+        .unwrap()
+        .flatten()
+    {
+        fs::copy(entry.path(), bad.path().join(entry.file_name())).unwrap();
+    }
+    let mut visits = fs::read_to_string(bad.path().join("visits.csv")).unwrap();
+    visits.push_str("V99,2811051000,T1,H9,2020-08-01,방문x,노인\n");
+    fs::write(bad.path().join("visits.csv"), visits).unwrap();
+    let args = [
+        "report",
+        "city-progress",
+        "--data",
+        bad.path().to_str().unwrap(),
+        "--period",
+        "2020Q3",
+        "--region",
+        "28",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--today",
+        TODAY,
+    ];
+    assert_eq!(code(&hubstat(&args)), 1);
+    let output = hubstat(&[&args[..], &["--skip-invalid"]].concat());
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook(dir.path().join("city-progress-28-2020Q3.xlsx")).unwrap();
+    let first = workbook.worksheet_range("요약").unwrap();
+    let note = first
+        .get((2, 0))
+        .and_then(|d| d.as_string())
+        .unwrap_or_default();
+    assert!(note.contains("visits.csv 1행"), "{note}");
+    let provenance = workbook.worksheet_range("자료").unwrap();
+    let row = provenance
+        .rows()
+        .find(|r| r.first() == Some(&Data::String("visits".into())))
+        .unwrap();
+    assert_eq!(
+        &row[6..9],
+        &[Data::Float(12.0), Data::Float(11.0), Data::Float(1.0)]
+    );
+}
+
+#[test]
+fn template_errors_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("bad-key.toml"),
+        "title = \"x\"\n\n[[sheets]]\ntitle = \"a\"\nkind = \"provenance\"\ncolour = \"red\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("bad-query.toml"),
+        "title = \"x\"\n[[sheets]]\ntitle = \"a\"\nquery = \"nope\"\nlevel = \"sido\"\ncolumns = [{ column = \"x\", header = \"x\" }]\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("bad-column.toml"),
+        "title = \"x\"\n[[sheets]]\ntitle = \"a\"\nquery = \"visits\"\nlevel = \"sido\"\ncolumns = [\n  { column = \"visits_nope\", header = \"x\" },\n]\n",
+    )
+    .unwrap();
+    let templates = dir.path().to_str().unwrap();
+    let cases = [
+        ("bad-key", "bad-key.toml:6: unknown field `colour`"),
+        ("bad-query", "bad-query.toml:4: no query `nope` in queries/"),
+        (
+            "bad-column",
+            "bad-column.toml:7: query visits has no column `visits_nope`",
+        ),
+    ];
+    for (name, message) in cases {
+        let output = hubstat(&[
+            "report",
+            name,
+            "--templates",
+            templates,
+            "--data",
+            "tests/figures/data",
+            "--period",
+            "2020Q3",
+            "--out",
+            templates,
+            "--today",
+            TODAY,
+        ]);
+        assert_eq!(code(&output), 2, "{name}");
+        assert!(
+            stderr(&output).contains(message),
+            "{name}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn report_region_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let base = [
+        "--data",
+        "tests/figures/data",
+        "--period",
+        "2020Q3",
+        "--out",
+        out,
+        "--today",
+        TODAY,
+    ];
+    let output = hubstat(&[&["report", "city-progress"][..], &base].concat());
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("is for one region"));
+    let output = hubstat(&[&["report", "quarterly", "--region", "28"][..], &base].concat());
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("is national"));
+}
