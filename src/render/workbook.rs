@@ -80,7 +80,7 @@ impl Widths {
 
     fn apply(&self, sheet: &mut Worksheet) -> Result<(), Error> {
         for (c, w) in self.0.iter().enumerate() {
-            let width = (*w as f64 * 1.1 + 2.0).clamp(8.0, 60.0);
+            let width = (*w as f64 * 1.1 + 2.0).clamp(8.0, 80.0);
             sheet.set_column_width(c as u16, width).map_err(xlsx)?;
         }
         Ok(())
@@ -508,20 +508,21 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
         .write_string_with_format(r, 0, "쿼리 파일", &styles.title)
         .map_err(xlsx)?;
     r += 1;
+    // Under the input files' 파일 and SHA-256 columns, so that the widths fit both.
     sheet
-        .write_string_with_format(r, 0, "파일", &styles.header)
+        .write_string_with_format(r, 1, "파일", &styles.header)
         .map_err(xlsx)?;
     sheet
-        .write_string_with_format(r, 1, "SHA-256", &styles.header)
+        .write_string_with_format(r, 5, "SHA-256", &styles.header)
         .map_err(xlsx)?;
     r += 1;
     for (file, sha) in &report.queries {
         widths.fit(1, file);
         sheet
-            .write_string_with_format(r, 0, *file, &text)
+            .write_string_with_format(r, 1, *file, &text)
             .map_err(xlsx)?;
         sheet
-            .write_string_with_format(r, 1, sha, &text)
+            .write_string_with_format(r, 5, sha, &text)
             .map_err(xlsx)?;
         r += 1;
     }
