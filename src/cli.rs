@@ -9,6 +9,7 @@ use crate::load::Encoding;
 use crate::output::OutputFormat;
 use crate::period::{Period, parse_cli_date};
 use crate::region::RegionLevel;
+use crate::synth::SynthFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,8 +34,37 @@ pub enum Command {
     Sql(SqlArgs),
     /// Make a report (workbook and chart images) from a template
     Report(ReportArgs),
+    /// Generate a synthetic export calibrated to the published 2020 national figures
+    Synth(SynthArgs),
     /// List the figures and report templates
     List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// The folder the export is written to
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// First day of the export
+    #[arg(long, value_name = "DATE", value_parser = parse_cli_date, default_value = "2018-01-01")]
+    pub from: NaiveDate,
+
+    /// Last day of the export
+    #[arg(long, value_name = "DATE", value_parser = parse_cli_date, default_value = "2020-12-31")]
+    pub to: NaiveDate,
+
+    /// Volume of events relative to the nation (1.0: the published 2020 figures)
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+
+    /// Seed of the generator: the same seed gives the same export
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+
+    /// File form of the tables
+    #[arg(long, value_enum, default_value_t = SynthFormat::Csv)]
+    pub format: SynthFormat,
 }
 
 /// Where the export is and how to read it: shared by every command that reads data.

@@ -17,6 +17,7 @@ pub mod query;
 pub mod region;
 pub mod render;
 pub mod report;
+pub mod synth;
 pub mod template;
 
 use std::ffi::OsString;

@@ -5,6 +5,7 @@ mod check;
 mod list;
 mod query;
 mod report;
+mod synth;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -22,6 +23,7 @@ pub fn run(command: Command) -> Result<ExitStatus, Error> {
         Command::Query(args) => query::run_figure(&args),
         Command::Sql(args) => query::run_sql(&args),
         Command::Report(args) => report::run(&args),
+        Command::Synth(args) => synth::run(&args),
         Command::List(args) => list::run(&args),
     }
 }
