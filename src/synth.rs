@@ -1044,3 +1044,36 @@ fn targets(
     }
     w.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apportioning_adds_up_exactly() {
+        let weights = [3.0, 1.0, 1.0, 0.0, 2.5];
+        for total in [0, 1, 7, 3_967_556] {
+            let counts = apportion(total, &weights);
+            assert_eq!(counts.iter().sum::<u64>(), total);
+            assert_eq!(counts[3], 0);
+        }
+    }
+
+    #[test]
+    fn the_2020_volumes_are_the_published_ones() {
+        assert_eq!(yearly(VISITS_2020, 2020, 1.0, 1.0), 3_967_556);
+        assert_eq!(yearly(LINKS_2020, 2020, 1.0, 1.0), 4_335_951);
+        assert_eq!(EMD_WITH_TEAM, 3_197);
+        assert_eq!(STAFF_PUBLIC + STAFF_PRIVATE, 12_633);
+    }
+
+    #[test]
+    fn a_seed_names_one_sequence() {
+        let mut a = Rng::new(7, &[1, 2]);
+        let mut b = Rng::new(7, &[1, 2]);
+        let mut c = Rng::new(7, &[2, 1]);
+        let xs: Vec<u64> = (0..4).map(|_| a.next()).collect();
+        assert_eq!(xs, (0..4).map(|_| b.next()).collect::<Vec<_>>());
+        assert_ne!(xs, (0..4).map(|_| c.next()).collect::<Vec<_>>());
+    }
+}

@@ -6,3 +6,4 @@ mod check;
 mod figures;
 mod query;
 mod report;
+mod synth;
