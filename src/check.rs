@@ -5,12 +5,14 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    Array, ArrayRef, Date32Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    StringDictionaryBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Int8Type, Schema, SchemaRef};
 use serde::Serialize;
 
 use crate::contract::{Kind, Reference, RowRule, Table};
@@ -145,6 +147,22 @@ impl ProblemLog {
         }
     }
 
+    /// Adds the problems of another log (of other files) after this one's.
+    pub fn append(&mut self, other: ProblemLog) {
+        self.listed.extend(other.listed);
+        for (key, count) in other.counts {
+            match self.counts.get_mut(&key) {
+                Some(c) => {
+                    c.found += count.found;
+                    c.listed += count.listed;
+                }
+                None => {
+                    self.counts.insert(key, count);
+                }
+            }
+        }
+    }
+
     /// The problems kept for listing, in the order they were found.
     pub fn listed(&self) -> &[Problem] {
         &self.listed
@@ -173,7 +191,7 @@ pub struct Tally {
 }
 
 /// The keys of tables already loaded, for foreign keys and warnings of the tables after them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Known {
     /// 읍면동 code → (valid_from, valid_to), days since epoch.
     emd: HashMap<String, (Option<i32>, Option<i32>)>,
@@ -202,6 +220,26 @@ impl Known {
             || self.sido.contains(code)
             || self.sgg.contains(code)
             || self.emd.contains_key(code)
+    }
+}
+
+/// The hasher of a map whose keys are already hashes.
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -320,9 +358,14 @@ fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
     }
 }
 
+/// Categories are dictionary-encoded: a byte a row instead of the text, for the tens of
+/// millions of rows of a national export.
 fn data_type(kind: Kind) -> DataType {
     match kind {
-        Kind::Text | Kind::Code(_) | Kind::Category(_) => DataType::Utf8,
+        Kind::Category(_) => {
+            DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
+        }
+        Kind::Text | Kind::Code(_) => DataType::Utf8,
         Kind::Date => DataType::Date32,
         Kind::Integer | Kind::Count => DataType::Int64,
         Kind::Amount => DataType::Float64,
@@ -331,6 +374,7 @@ fn data_type(kind: Kind) -> DataType {
 
 enum ColumnBuilder {
     Text(StringBuilder),
+    Category(StringDictionaryBuilder<Int8Type>),
     Date(Date32Builder),
     Int(Int64Builder),
     Float(Float64Builder),
@@ -342,6 +386,7 @@ impl ColumnBuilder {
             DataType::Date32 => ColumnBuilder::Date(Date32Builder::new()),
             DataType::Int64 => ColumnBuilder::Int(Int64Builder::new()),
             DataType::Float64 => ColumnBuilder::Float(Float64Builder::new()),
+            DataType::Dictionary(..) => ColumnBuilder::Category(StringDictionaryBuilder::new()),
             _ => ColumnBuilder::Text(StringBuilder::new()),
         }
     }
@@ -349,6 +394,11 @@ impl ColumnBuilder {
     fn append(&mut self, value: &Value) {
         match (self, value) {
             (ColumnBuilder::Text(b), Value::Text(s)) => b.append_value(s),
+            (ColumnBuilder::Category(b), Value::Text(s)) => {
+                b.append(s.as_ref())
+                    .expect("a category has fewer values than an Int8 key holds");
+            }
+            (ColumnBuilder::Category(b), _) => b.append_null(),
             (ColumnBuilder::Date(b), Value::Date(d)) => b.append_value(*d),
             (ColumnBuilder::Int(b), Value::Int(n)) => b.append_value(*n),
             (ColumnBuilder::Float(b), Value::Float(x)) => b.append_value(*x),
@@ -359,12 +409,19 @@ impl ColumnBuilder {
         }
     }
 
+    /// The column so far, its buffers cut to their length: growing doubles them, and the
+    /// slack would otherwise stay for the life of the table.
     fn finish(&mut self) -> ArrayRef {
+        fn fitted<A: Array + 'static>(mut array: A) -> ArrayRef {
+            array.shrink_to_fit();
+            Arc::new(array)
+        }
         match self {
-            ColumnBuilder::Text(b) => Arc::new(b.finish()),
-            ColumnBuilder::Date(b) => Arc::new(b.finish()),
-            ColumnBuilder::Int(b) => Arc::new(b.finish()),
-            ColumnBuilder::Float(b) => Arc::new(b.finish()),
+            ColumnBuilder::Text(b) => fitted(b.finish()),
+            ColumnBuilder::Category(b) => fitted(b.finish()),
+            ColumnBuilder::Date(b) => fitted(b.finish()),
+            ColumnBuilder::Int(b) => fitted(b.finish()),
+            ColumnBuilder::Float(b) => fitted(b.finish()),
         }
     }
 }
@@ -413,7 +470,7 @@ pub struct TableChecker<'a> {
     builders: Vec<ColumnBuilder>,
     pending: usize,
     batches: Vec<RecordBatch>,
-    seen: HashMap<String, u64>,
+    seen: HashMap<u64, u64, BuildHasherDefault<KeyHash>>,
     key_positions: Vec<usize>,
     key_label: String,
     tally: Tally,
@@ -496,7 +553,7 @@ impl<'a> TableChecker<'a> {
             builders,
             pending: 0,
             batches: Vec::new(),
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             key_positions,
             key_label: spec.key.join("+"),
             tally: Tally::default(),
@@ -643,24 +700,33 @@ impl<'a> TableChecker<'a> {
         ok
     }
 
+    /// Keys are remembered by a 64-bit hash of their values, not the values themselves, so
+    /// that tens of millions of ids fit in memory; two different keys share a hash with a
+    /// chance of about n²/2⁶⁵ (1 in 250,000 for 12 million rows).
     fn unique(&mut self, line: u64, values: &[Value]) -> bool {
-        let mut key = String::new();
-        for (i, p) in self.key_positions.iter().enumerate() {
-            let Some(part) = values[*p].key_part() else {
-                return true;
-            };
-            if i > 0 {
-                key.push('|');
+        let mut hasher = std::hash::DefaultHasher::new();
+        for p in &self.key_positions {
+            match &values[*p] {
+                Value::Text(s) => s.as_ref().hash(&mut hasher),
+                Value::Date(d) => d.hash(&mut hasher),
+                Value::Int(n) => n.hash(&mut hasher),
+                Value::Float(x) => x.to_bits().hash(&mut hasher),
+                Value::Null | Value::Invalid => return true,
             }
-            key.push_str(&part);
         }
-        if let Some(first) = self.seen.get(&key) {
+        let hash = hasher.finish();
+        if let Some(first) = self.seen.get(&hash) {
+            let key: Vec<String> = self
+                .key_positions
+                .iter()
+                .filter_map(|p| values[*p].key_part().map(Cow::into_owned))
+                .collect();
             let detail = format!("first at line {first}");
             let label = self.key_label.clone();
-            self.problem(line, &label, ("unique", detail), &key);
+            self.problem(line, &label, ("unique", detail), &key.join("|"));
             false
         } else {
-            self.seen.insert(key, line);
+            self.seen.insert(hash, line);
             true
         }
     }

@@ -18,6 +18,18 @@ use crate::diagnostics::Error;
 /// The built-in 행정기관코드 history in the contract's `regions` layout (see assets/regions/README.md).
 pub const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/regions.csv");
 
+/// Tables loaded first, in this order: later tables refer to their keys.
+const SEQUENTIAL: [&str; 4] = ["regions", "teams", "team_areas", "staff"];
+
+/// Tables loaded side by side after those, a group per thread (a group in order).
+const SIDE_BY_SIDE: [&[&str]; 5] = [
+    &["visits"],
+    &["service_links"],
+    &["cases", "case_meetings"],
+    &["discoveries"],
+    &["targets"],
+];
+
 /// How CSV bytes are turned into text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Encoding {
@@ -82,12 +94,22 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Loads every table: first, one after the other, the tables whose keys others refer to;
+    /// then the rest side by side, a group per thread, each with a copy of those keys.
     pub fn load(options: &LoadOptions) -> Result<Dataset, Error> {
         let files = find_files(&options.data)?;
+        let file_of = |name: &str| {
+            let i = TABLES
+                .iter()
+                .position(|t| t.name == name)
+                .expect("a contract table");
+            (TABLES[i], files[i].clone())
+        };
         let mut problems = ProblemLog::new(options.max_problems);
         let mut known = Known::default();
         let mut tables = Vec::new();
-        for (spec, path) in TABLES.iter().zip(files) {
+        for name in SEQUENTIAL {
+            let (spec, path) = file_of(name);
             let loaded = match path {
                 Some(path) => load_file(spec, &path, options, &mut problems, &mut known)?,
                 None if spec.name == "regions" => {
@@ -96,6 +118,37 @@ impl Dataset {
                 None => continue,
             };
             tables.push(loaded);
+        }
+        let results: Vec<Result<(Vec<LoadedTable>, ProblemLog), Error>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = SIDE_BY_SIDE
+                    .iter()
+                    .map(|group| {
+                        let mut known = known.clone();
+                        let group: Vec<_> = group.iter().map(|name| file_of(name)).collect();
+                        scope.spawn(move || {
+                            let mut log = ProblemLog::new(options.max_problems);
+                            let mut loaded = Vec::new();
+                            for (spec, path) in group {
+                                if let Some(path) = path {
+                                    loaded.push(load_file(
+                                        spec, &path, options, &mut log, &mut known,
+                                    )?);
+                                }
+                            }
+                            Ok((loaded, log))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a loading thread does not panic"))
+                    .collect()
+            });
+        for result in results {
+            let (loaded, log) = result?;
+            tables.extend(loaded);
+            problems.append(log);
         }
         Ok(Dataset {
             data: options.data.clone(),
@@ -339,4 +392,22 @@ fn load_built_in_regions(
             bytes: BUILT_IN_REGIONS.len() as u64,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_is_loaded_once_after_the_tables_it_refers_to() {
+        let mut order: Vec<&str> = SEQUENTIAL.to_vec();
+        for group in SIDE_BY_SIDE {
+            order.extend(group.iter());
+        }
+        let mut names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        assert_eq!(order, names, "contract order");
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), TABLES.len());
+    }
 }
