@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""The benchmark's peer: DuckDB computing the figures of `hubstat report quarterly` from the
+same files with the same SQL (queries/*.sql, parameters written in as literals, the shared
+views of queries/_prelude.sql created as DuckDB views). Used only by bench/run.sh.
+
+Usage: python3 bench/duckdb_figures.py DATA_DIR PERIOD_QUARTER   (e.g. /tmp/hb/csv 2020Q3)
+Prints the national rows of each figure and the time taken, loading included.
+"""
+import datetime as dt
+import os
+import re
+import sys
+import time
+
+import duckdb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TYPES = {
+    "regions": {"emd_code": "VARCHAR", "emd_name": "VARCHAR", "emd_type": "VARCHAR", "sgg_code": "VARCHAR",
+                "sgg_name": "VARCHAR", "sido_code": "VARCHAR", "sido_name": "VARCHAR", "valid_from": "DATE",
+                "valid_to": "DATE", "population": "BIGINT"},
+    "teams": {"team_id": "VARCHAR", "emd_code": "VARCHAR", "team_type": "VARCHAR", "established_on": "DATE",
+              "closed_on": "DATE"},
+    "team_areas": {"team_id": "VARCHAR", "emd_code": "VARCHAR"},
+    "staff": {"staff_id": "VARCHAR", "team_id": "VARCHAR", "sector": "VARCHAR", "role": "VARCHAR",
+              "grade": "VARCHAR", "assigned_on": "DATE", "left_on": "DATE"},
+    "visits": {"visit_id": "VARCHAR", "emd_code": "VARCHAR", "team_id": "VARCHAR", "household_id": "VARCHAR",
+               "visited_on": "DATE", "channel": "VARCHAR", "target_group": "VARCHAR"},
+    "service_links": {"link_id": "VARCHAR", "emd_code": "VARCHAR", "household_id": "VARCHAR",
+                      "linked_on": "DATE", "sector": "VARCHAR", "domain": "VARCHAR"},
+    "cases": {"case_id": "VARCHAR", "emd_code": "VARCHAR", "household_id": "VARCHAR", "opened_on": "DATE",
+              "closed_on": "DATE", "closure_reason": "VARCHAR", "referred_on": "DATE"},
+    "case_meetings": {"meeting_id": "VARCHAR", "case_id": "VARCHAR", "held_on": "DATE", "kind": "VARCHAR"},
+    "discoveries": {"discovery_id": "VARCHAR", "emd_code": "VARCHAR", "household_id": "VARCHAR",
+                    "found_on": "DATE", "source": "VARCHAR", "outcome": "VARCHAR"},
+    "targets": {"year": "BIGINT", "region_code": "VARCHAR", "metric": "VARCHAR", "target": "DOUBLE"},
+}
+FIGURES = ["coverage", "staffing", "visits", "service_links", "case_management", "discoveries"]
+
+
+def quarter(label, back=0):
+    y, q = int(label[:4]), int(label[5])
+    i = y * 4 + q - 1 - back
+    y, q = divmod(i, 4)
+    start = dt.date(y, 3 * q + 1, 1)
+    end = (dt.date(y + (q == 3), (3 * q + 3) % 12 + 1, 1) - dt.timedelta(days=1))
+    return f"{y}Q{q + 1}", start, end
+
+
+def bind(sql, params):
+    def literal(m):
+        v = params[m.group(1)]
+        if isinstance(v, dt.date):
+            return f"DATE '{v.isoformat()}'"
+        if isinstance(v, int):
+            return str(v)
+        return "'" + v.replace("'", "''") + "'"
+    sql = re.sub(r"\$([a-z_]+)", literal, sql)
+    # DuckDB's ordered aggregate is first(...), not first_value(...).
+    return sql.replace("first_value(", "first(")
+
+
+def prelude_views():
+    text = open(os.path.join(ROOT, "queries", "_prelude.sql"), encoding="utf-8").read()
+    for chunk in text.split("\n-- view: ")[1:]:
+        name, sql = chunk.split("\n", 1)
+        yield name.strip(), sql.strip().rstrip(";")
+
+
+def run(con, figure, level, periods, params):
+    con.execute("CREATE OR REPLACE TABLE periods (period VARCHAR, period_start DATE, period_end DATE)")
+    con.executemany("INSERT INTO periods VALUES (?, ?, ?)", periods)
+    for name, sql in prelude_views():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {bind(sql, params)}")
+    sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
+    return con.execute(bind(sql, params)).fetchall()
+
+
+def main(data, label):
+    started = time.time()
+    con = duckdb.connect()
+    for table, types in TYPES.items():
+        for ext in ("csv", "parquet"):
+            path = os.path.join(data, f"{table}.{ext}")
+            if not os.path.exists(path):
+                continue
+            if ext == "csv":
+                source = f"read_csv('{path}', header=true, columns={types!r})"
+            else:
+                source = f"read_parquet('{path}')"
+            # Tables, as hubstat holds them in memory once and answers every figure from them.
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+    loaded = time.time() - started
+    for back in (0, 1, 4):
+        name, start, end = quarter(label, back)
+        for level in ("sido", "national"):
+            params = {"start": start, "end": end, "as_of": end, "level": level, "scope": "",
+                      "year": end.year, "year_start": dt.date(end.year, 1, 1)}
+            for figure in FIGURES:
+                rows = run(con, figure, level, [(name, start, end)], params)
+                if level == "national" and back == 0:
+                    print(figure, rows[0])
+    name, _, end = quarter(label)
+    quarters = [quarter(label, b) for b in range(7, -1, -1)]
+    params = {"start": quarters[0][1], "end": end, "as_of": end, "level": "national", "scope": "",
+              "year": end.year, "year_start": dt.date(end.year, 1, 1)}
+    run(con, "trend", "national", quarters, params)
+    print(f"duckdb loaded {loaded:.2f} s, total {time.time() - started:.2f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
