@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         encoding: Encoding::Auto,
         today: hubstat::period::parse_date("2021-01-01").expect("a date"),
         max_problems: Some(0),
+        progress: hubstat::progress::Progress::new(false),
     })?;
     dataset.require_clean(false)?;
     for (name, xlsx) in [("cases", true), ("service_links", false)] {

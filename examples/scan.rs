@@ -24,7 +24,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let table = stem.to_string_lossy().to_string();
         let file = path.to_string_lossy().to_string();
         match ext.to_str() {
-            Some("csv") => ctx.register_csv(&table, &file, CsvReadOptions::new()).await?,
+            Some("csv") => {
+                ctx.register_csv(&table, &file, CsvReadOptions::new())
+                    .await?
+            }
             Some("parquet") => {
                 ctx.register_parquet(&table, &file, ParquetReadOptions::default())
                     .await?

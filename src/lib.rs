@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod load;
 pub mod output;
 pub mod period;
+pub mod progress;
 pub mod query;
 pub mod region;
 pub mod render;

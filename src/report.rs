@@ -272,6 +272,7 @@ pub async fn build<'t>(
     period: Period,
     scope: Option<String>,
     generated_at: NaiveDateTime,
+    on_sheet: &dyn Fn(&str),
 ) -> Result<Report<'t>, Error> {
     let scope_level =
         RegionLevel::of_code(scope.as_deref().unwrap_or("")).unwrap_or(RegionLevel::National);
@@ -285,6 +286,7 @@ pub async fn build<'t>(
         }
     };
     for spec in &template.sheets {
+        on_sheet(spec.title.get_ref());
         match spec.kind {
             SheetKind::Table => {
                 let query = figure(

@@ -148,6 +148,7 @@ fn load(dir: &Path) -> Dataset {
         encoding: Encoding::Auto,
         today: parse_date(TODAY).unwrap(),
         max_problems: None,
+        progress: hubstat::progress::Progress::new(false),
     })
     .unwrap()
 }

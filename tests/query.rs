@@ -81,6 +81,7 @@ fn sample() -> Dataset {
         encoding: Encoding::Auto,
         today: parse_date(TODAY).unwrap(),
         max_problems: Some(0),
+        progress: hubstat::progress::Progress::new(false),
     })
     .unwrap()
 }

@@ -14,6 +14,7 @@ use crate::diagnostics::{Error, ExitStatus};
 use crate::load::{Dataset, LoadOptions};
 use crate::output::{self, OutputFormat, ResultTable};
 use crate::period::{Period, days};
+use crate::progress::Progress;
 use crate::query::Params;
 use crate::region::check_scope;
 
@@ -45,6 +46,7 @@ fn load_options(args: &DataArgs, max_problems: Option<u64>) -> LoadOptions {
         encoding: args.encoding,
         today: days(today),
         max_problems,
+        progress: Progress::new(true),
     }
 }
 

@@ -11,6 +11,7 @@ use super::{load_checked, runtime, write_stdout};
 use crate::cli::ReportArgs;
 use crate::diagnostics::{Error, ExitStatus};
 use crate::output::write_atomically;
+use crate::progress::Progress;
 use crate::query::Engine;
 use crate::region::check_scope;
 use crate::render::{chart_image, workbook};
@@ -73,6 +74,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         None => None,
     };
     let engine = Engine::new(&dataset)?;
+    let bar = Progress::new(true).step("report");
     let report = runtime()?.block_on(report::build(
         &template,
         &dataset,
@@ -80,7 +82,9 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         period,
         scope,
         generated_at,
+        &|sheet| bar.set_message(format!("report {}: {sheet}", template.name)),
     ))?;
+    bar.set_message("writing the workbook and charts");
     let charts_dir = args.out.join("charts");
     fs::create_dir_all(&charts_dir).map_err(|e| Error::io(&charts_dir, e))?;
     let stem = report.stem();
@@ -96,6 +100,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         chart_image::write_svg(&chart, &svg)?;
         written.push(svg);
     }
+    bar.finish_and_clear();
     let mut out = String::new();
     for path in &written {
         let _ = writeln!(out, "{}", path.display());

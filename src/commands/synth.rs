@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::write_stdout;
 use crate::cli::SynthArgs;
 use crate::diagnostics::{Error, ExitStatus};
+use crate::progress::Progress;
 use crate::synth::{SynthOptions, generate};
 
 pub fn run(args: &SynthArgs) -> Result<ExitStatus, Error> {
@@ -16,7 +17,11 @@ pub fn run(args: &SynthArgs) -> Result<ExitStatus, Error> {
         seed: args.seed,
         format: args.format,
     };
-    let written = generate(&options, &|_| {})?;
+    let bar = Progress::new(true).step("synth");
+    let written = generate(&options, &|table| {
+        bar.set_message(format!("synth: {table}"))
+    })?;
+    bar.finish_and_clear();
     let mut out = String::new();
     for (path, rows) in &written.files {
         let _ = writeln!(out, "{}\t{rows}", path.display());

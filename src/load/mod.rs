@@ -14,9 +14,13 @@ use serde::Serialize;
 use crate::check::{Cell, CheckedTable, Known, ProblemLog, TableChecker};
 use crate::contract::{TABLES, Table};
 use crate::diagnostics::Error;
+use crate::progress::Progress;
 
 /// The built-in 행정기관코드 history in the contract's `regions` layout (see assets/regions/README.md).
 pub const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/regions.csv");
+
+/// Rows between two updates of a progress bar.
+const PROGRESS_ROWS: u64 = 16 * 1024;
 
 /// Tables loaded first, in this order: later tables refer to their keys.
 const SEQUENTIAL: [&str; 4] = ["regions", "teams", "team_areas", "staff"];
@@ -83,6 +87,8 @@ pub struct LoadOptions {
     pub today: i32,
     /// How many problems of one rule on one column to keep for listing (`None`: all).
     pub max_problems: Option<u64>,
+    /// Where the progress of loading is shown.
+    pub progress: Progress,
 }
 
 /// All tables of one export folder, checked, with the problems found.
@@ -241,6 +247,8 @@ pub trait RowSink {
 /// Feeds a reader's rows into the checker of one table.
 struct Sink<'a> {
     spec: &'static Table,
+    bar: indicatif::ProgressBar,
+    rows: u64,
     file: &'a str,
     options: &'a LoadOptions,
     problems: Option<&'a mut ProblemLog>,
@@ -258,6 +266,8 @@ impl<'a> Sink<'a> {
     ) -> Self {
         Sink {
             spec,
+            bar: options.progress.rows(file),
+            rows: 0,
             file,
             options,
             problems: Some(problems),
@@ -267,6 +277,7 @@ impl<'a> Sink<'a> {
     }
 
     fn finish(self) -> Result<CheckedTable, Error> {
+        self.bar.finish_and_clear();
         self.checker
             .map(TableChecker::finish)
             .ok_or_else(|| Error::input(self.file, "the file is empty: no header row"))
@@ -290,6 +301,10 @@ impl RowSink for Sink<'_> {
     }
 
     fn row(&mut self, line: u64, cells: &[Cell]) {
+        self.rows += 1;
+        if self.rows % PROGRESS_ROWS == 0 {
+            self.bar.inc(PROGRESS_ROWS);
+        }
         self.checker
             .as_mut()
             .expect("a reader gives the header before the rows")
