@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         today: hubstat::period::parse_date("2021-01-01").expect("a date"),
         max_problems: Some(0),
         progress: hubstat::progress::Progress::new(false),
+        cache: None,
     })?;
     dataset.require_clean(false)?;
     for (name, xlsx) in [("cases", true), ("service_links", false)] {

@@ -81,6 +81,11 @@ pub struct DataArgs {
     /// The day events after which are warned about [default: the system date]
     #[arg(long, value_name = "DATE", value_parser = parse_cli_date)]
     pub today: Option<NaiveDate>,
+
+    /// Keep checked tables here and reuse them while the files' content is unchanged
+    /// (query, sql and report; check always reads the files)
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

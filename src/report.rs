@@ -3,15 +3,13 @@
 //! data, and what the figures were made from. Rendering is left to `render`.
 
 use std::collections::HashMap;
-use std::io::Read;
 
 use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
-use sha2::{Digest, Sha256};
 
 use crate::diagnostics::Error;
-use crate::load::{BUILT_IN_REGIONS, Dataset, Format};
+use crate::load::{BUILT_IN_REGIONS, Dataset, Format, bytes_sha256, file_sha256};
 use crate::output::ResultTable;
 use crate::period::Period;
 use crate::query::{Engine, FIGURES, PRELUDE, Params, QueryFile, figure};
@@ -246,24 +244,6 @@ async fn compute(
     Ok(rows)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
-fn file_sha256(path: &std::path::Path) -> Result<String, Error> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(format!("{:x}", hasher.finalize()))
-}
-
 /// Computes every sheet of `template` for `period` and `scope`.
 pub async fn build<'t>(
     template: &'t Template,
@@ -366,12 +346,12 @@ pub async fn build<'t>(
             }
         }
     };
-    let mut queries = vec![(PRELUDE.file, sha256_hex(PRELUDE.text.as_bytes()))];
+    let mut queries = vec![(PRELUDE.file, bytes_sha256(PRELUDE.text.as_bytes()))];
     for q in FIGURES
         .iter()
         .filter(|f| used.iter().any(|u| u.name == f.name))
     {
-        queries.push((q.file, sha256_hex(q.text.as_bytes())));
+        queries.push((q.file, bytes_sha256(q.text.as_bytes())));
     }
     Ok(Report {
         template,
@@ -402,9 +382,10 @@ fn inputs(dataset: &Dataset) -> Result<Vec<InputFile>, Error> {
         .tables
         .iter()
         .map(|t| {
-            let sha256 = match &t.source.path {
-                Some(path) => file_sha256(path)?,
-                None => sha256_hex(BUILT_IN_REGIONS),
+            let sha256 = match (&t.source.sha256, &t.source.path) {
+                (Some(known), _) => known.clone(),
+                (None, Some(path)) => file_sha256(path)?,
+                (None, None) => bytes_sha256(BUILT_IN_REGIONS),
             };
             Ok(InputFile {
                 table: t.table.spec.name,

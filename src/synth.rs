@@ -248,7 +248,7 @@ struct TableWriter {
 }
 
 enum Sink {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Parquet {
         writer: Box<parquet::arrow::ArrowWriter<BufWriter<File>>>,
         schema: SchemaRef,
@@ -303,7 +303,7 @@ impl TableWriter {
                 writer
                     .write_record(spec.columns.iter().map(|c| c.name))
                     .map_err(|e| Error::query(format!("writing {}", path.display()), e))?;
-                Sink::Csv(writer)
+                Sink::Csv(Box::new(writer))
             }
             SynthFormat::Parquet => {
                 let schema = schema(spec);

@@ -149,6 +149,7 @@ fn load(dir: &Path) -> Dataset {
         today: parse_date(TODAY).unwrap(),
         max_problems: None,
         progress: hubstat::progress::Progress::new(false),
+        cache: None,
     })
     .unwrap()
 }

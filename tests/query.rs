@@ -82,6 +82,7 @@ fn sample() -> Dataset {
         today: parse_date(TODAY).unwrap(),
         max_problems: Some(0),
         progress: hubstat::progress::Progress::new(false),
+        cache: None,
     })
     .unwrap()
 }
@@ -458,4 +459,36 @@ fn list_names_every_figure_with_its_title() {
         );
     }
     assert!(out.contains("설치현황 (Team coverage)"), "{out}");
+}
+
+/// With --cache, the second run reads the checked tables kept by the first and gives the
+/// same answer; changing a file's content makes a new entry with the new answer.
+#[test]
+fn the_cache_gives_the_same_figures_until_a_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    for entry in fs::read_dir(root().join("tests/figures/data")).unwrap().flatten() {
+        fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
+    }
+    let cache = dir.path().join("cache");
+    let run = || {
+        let output = hubstat(&[
+            "query", "visits", "--data", data.to_str().unwrap(), "--period", "2020Q3", "--level",
+            "sido", "--cache", cache.to_str().unwrap(), "--today", TODAY,
+        ]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        stdout(&output)
+    };
+    let first = run();
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1);
+    assert_eq!(run(), first);
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "the entry was reused");
+    let mut visits = fs::read_to_string(data.join("visits.csv")).unwrap();
+    visits.push_str("V12,4211025000,T3,H9,2020-08-01,방문,노인\n");
+    fs::write(data.join("visits.csv"), visits).unwrap();
+    let changed = run();
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 2);
+    assert!(changed.contains("\n42,강원도,2,2,"), "{changed}");
+    assert_ne!(changed, first);
 }

@@ -86,6 +86,7 @@ fn sample() -> Dataset {
         today: parse_date(TODAY).unwrap(),
         max_problems: Some(0),
         progress: hubstat::progress::Progress::new(false),
+        cache: None,
     })
     .unwrap()
 }

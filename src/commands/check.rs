@@ -10,11 +10,16 @@ use super::{load_options, write_stdout};
 use crate::check::{Problem, RuleCount, Severity, Tally};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::load::{Dataset, Source};
+use crate::load::{Dataset, LoadOptions, Source};
 
 pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     let cap = (args.max_problems > 0).then_some(args.max_problems);
-    let dataset = Dataset::load(&load_options(&args.data, cap))?;
+    // Checking reads every file, whatever the cache holds: problems are its output.
+    let options = LoadOptions {
+        cache: None,
+        ..load_options(&args.data, cap)
+    };
+    let dataset = Dataset::load(&options)?;
     let text = match args.format {
         CheckFormat::Text => text_report(&dataset),
         CheckFormat::Json => json_report(&dataset),

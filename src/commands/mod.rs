@@ -47,6 +47,7 @@ fn load_options(args: &DataArgs, max_problems: Option<u64>) -> LoadOptions {
         today: days(today),
         max_problems,
         progress: Progress::new(true),
+        cache: args.cache.clone(),
     }
 }
 

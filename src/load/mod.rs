@@ -2,6 +2,7 @@
 //! per table, reads CSV (UTF-8 or CP949), XLSX or Parquet, falls back to the built-in regions,
 //! and runs every row through the checks, keeping each problem with its file, line and column.
 
+mod cache;
 mod csv;
 mod parquet;
 mod xlsx;
@@ -10,6 +11,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+pub use cache::{bytes_sha256, file_sha256};
 
 use crate::check::{Cell, CheckedTable, Known, ProblemLog, TableChecker};
 use crate::contract::{TABLES, Table};
@@ -47,7 +50,7 @@ pub enum Encoding {
     Cp949,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Format {
     #[serde(rename = "csv")]
     Csv,
@@ -70,6 +73,9 @@ pub struct Source {
     /// The text encoding found in a CSV file.
     pub encoding: Option<&'static str>,
     pub bytes: u64,
+    /// SHA-256 of the file's content, when loading already computed it (with a cache).
+    #[serde(skip)]
+    pub sha256: Option<String>,
 }
 
 /// A table of the contract as loaded from its source.
@@ -89,6 +95,10 @@ pub struct LoadOptions {
     pub max_problems: Option<u64>,
     /// Where the progress of loading is shown.
     pub progress: Progress,
+    /// A folder keeping checked tables of earlier runs, keyed by the files' content. A load
+    /// from it has the tables and their tallies but lists no problems: for commands that
+    /// compute figures, not for `check`.
+    pub cache: Option<PathBuf>,
 }
 
 /// All tables of one export folder, checked, with the problems found.
@@ -104,6 +114,33 @@ impl Dataset {
     /// then the rest side by side, a group per thread, each with a copy of those keys.
     pub fn load(options: &LoadOptions) -> Result<Dataset, Error> {
         let files = find_files(&options.data)?;
+        let Some(cache) = &options.cache else {
+            return Dataset::load_files(options, &files);
+        };
+        let hashes = cache::hashes(&files)?;
+        let entry = cache::entry_dir(cache, options, &hashes);
+        if let Some(tables) = cache::read(&entry) {
+            return Ok(Dataset {
+                data: options.data.clone(),
+                tables,
+                problems: ProblemLog::new(options.max_problems),
+            });
+        }
+        let mut dataset = Dataset::load_files(options, &files)?;
+        for t in &mut dataset.tables {
+            let i = TABLES
+                .iter()
+                .position(|s| s.name == t.table.spec.name)
+                .expect("a contract table");
+            t.source.sha256 = hashes[i]
+                .clone()
+                .or_else(|| Some(cache::bytes_sha256(BUILT_IN_REGIONS)));
+        }
+        cache::write(&entry, &dataset.tables)?;
+        Ok(dataset)
+    }
+
+    fn load_files(options: &LoadOptions, files: &[Option<PathBuf>]) -> Result<Dataset, Error> {
         let file_of = |name: &str| {
             let i = TABLES
                 .iter()
@@ -302,7 +339,7 @@ impl RowSink for Sink<'_> {
 
     fn row(&mut self, line: u64, cells: &[Cell]) {
         self.rows += 1;
-        if self.rows % PROGRESS_ROWS == 0 {
+        if self.rows.is_multiple_of(PROGRESS_ROWS) {
             self.bar.inc(PROGRESS_ROWS);
         }
         self.checker
@@ -385,6 +422,7 @@ fn load_file(
             format,
             encoding,
             bytes,
+            sha256: None,
         },
     })
 }
@@ -405,6 +443,7 @@ fn load_built_in_regions(
             format: Format::BuiltIn,
             encoding: Some("UTF-8"),
             bytes: BUILT_IN_REGIONS.len() as u64,
+            sha256: None,
         },
     })
 }
