@@ -9,7 +9,7 @@ use hubstat::period::{Period, parse_date};
 use hubstat::query::{Engine, FIGURES, Params};
 use hubstat::region::RegionLevel;
 
-use crate::support::{TODAY, code, hubstat, root, stderr, stdout};
+use crate::support::{TODAY, code, copy_of_figures_data, hubstat, root, stderr, stdout};
 
 /// The columns of each figure, in the catalogue's order (figures.md).
 fn catalogue_columns(figure: &str) -> Vec<&'static str> {
@@ -467,15 +467,22 @@ fn list_names_every_figure_with_its_title() {
 fn the_cache_gives_the_same_figures_until_a_file_changes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    fs::create_dir(&data).unwrap();
-    for entry in fs::read_dir(root().join("tests/figures/data")).unwrap().flatten() {
-        fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
-    }
+    copy_of_figures_data(&data);
     let cache = dir.path().join("cache");
     let run = || {
         let output = hubstat(&[
-            "query", "visits", "--data", data.to_str().unwrap(), "--period", "2020Q3", "--level",
-            "sido", "--cache", cache.to_str().unwrap(), "--today", TODAY,
+            "query",
+            "visits",
+            "--data",
+            data.to_str().unwrap(),
+            "--period",
+            "2020Q3",
+            "--level",
+            "sido",
+            "--cache",
+            cache.to_str().unwrap(),
+            "--today",
+            TODAY,
         ]);
         assert_eq!(code(&output), 0, "{}", stderr(&output));
         stdout(&output)
@@ -483,7 +490,11 @@ fn the_cache_gives_the_same_figures_until_a_file_changes() {
     let first = run();
     assert_eq!(fs::read_dir(&cache).unwrap().count(), 1);
     assert_eq!(run(), first);
-    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "the entry was reused");
+    assert_eq!(
+        fs::read_dir(&cache).unwrap().count(),
+        1,
+        "the entry was reused"
+    );
     let mut visits = fs::read_to_string(data.join("visits.csv")).unwrap();
     visits.push_str("V12,4211025000,T3,H9,2020-08-01,방문,노인\n");
     fs::write(data.join("visits.csv"), visits).unwrap();

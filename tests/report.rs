@@ -13,7 +13,7 @@ use hubstat::region::RegionLevel;
 use hubstat::report::Value;
 use hubstat::template::{SheetKind, Template};
 
-use crate::support::{TODAY, code, hubstat, root, stderr, stdout};
+use crate::support::{TODAY, code, copy_of_figures_data, hubstat, root, stderr, stdout};
 
 const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
 
@@ -341,12 +341,7 @@ fn skipped_rows_are_reported_in_the_workbook() {
     ]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let bad = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(root().join("tests/figures/data"))
-        .unwrap()
-        .flatten()
-    {
-        fs::copy(entry.path(), bad.path().join(entry.file_name())).unwrap();
-    }
+    copy_of_figures_data(bad.path());
     let mut visits = fs::read_to_string(bad.path().join("visits.csv")).unwrap();
     visits.push_str("V99,2811051000,T1,H9,2020-08-01,방문x,노인\n");
     fs::write(bad.path().join("visits.csv"), visits).unwrap();

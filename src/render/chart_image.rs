@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -106,6 +107,44 @@ where
     }
 }
 
+type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The chart's title and its plotting area over `x` and `y`.
+fn plot_area<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    chart: &ChartData,
+    y_label_width: u32,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Plot<'a, DB>, String>
+where
+    DB::ErrorType: 'static,
+{
+    ChartBuilder::on(root)
+        .caption(&chart.title, (FAMILY, 28).into_font())
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(y_label_width)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| format!("{e:?}"))
+}
+
+fn legend<'a, DB: DrawingBackend + 'a>(
+    cc: &mut Plot<'a, DB>,
+    position: SeriesLabelPosition,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    cc.configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font((FAMILY, 16))
+        .draw()
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// Category labels drawn beside the axis, where plotters' own labels would land between
 /// or beyond the bars.
 fn category_labels<DB: DrawingBackend>(
@@ -152,13 +191,13 @@ where
         .unwrap_or(4) as u32
         * 9
         + 24;
-    let mut cc = ChartBuilder::on(root)
-        .caption(&chart.title, (FAMILY, 28).into_font())
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(label_width.max(60))
-        .build_cartesian_2d(0f64..top, 0f64..n.max(1) as f64)
-        .map_err(e)?;
+    let mut cc = plot_area(
+        root,
+        chart,
+        label_width.max(60),
+        0f64..top,
+        0f64..n.max(1) as f64,
+    )?;
     let percent = chart.percent;
     cc.configure_mesh()
         .disable_y_mesh()
@@ -206,13 +245,7 @@ where
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
     if chart.series.len() > 1 {
-        cc.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font((FAMILY, 16))
-            .draw()
-            .map_err(e)?;
+        legend(&mut cc, SeriesLabelPosition::LowerRight)?;
     }
     let places = chart.categories.iter().enumerate().map(|(i, name)| {
         let (x, y) = cc.backend_coord(&(0.0, row(i) + 0.5));
@@ -233,13 +266,7 @@ where
         .flat_map(|(_, v)| v.iter().flatten().copied())
         .fold(0.0, f64::max);
     let top = if max > 0.0 { max * 1.15 } else { 1.0 };
-    let mut cc = ChartBuilder::on(root)
-        .caption(&chart.title, (FAMILY, 28).into_font())
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(90)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
-        .map_err(e)?;
+    let mut cc = plot_area(root, chart, 90, -0.5f64..(n as f64 - 0.5), 0f64..top)?;
     let percent = chart.percent;
     cc.configure_mesh()
         .disable_x_mesh()
@@ -270,13 +297,7 @@ where
         )
         .map_err(e)?;
     }
-    cc.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .label_font((FAMILY, 16))
-        .draw()
-        .map_err(e)?;
+    legend(&mut cc, SeriesLabelPosition::UpperLeft)?;
     let places = chart.categories.iter().enumerate().map(|(i, name)| {
         let (x, y) = cc.backend_coord(&(i as f64, 0.0));
         ((x, y + 8), name.clone())

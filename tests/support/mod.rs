@@ -52,3 +52,12 @@ pub fn expect_file(path: &Path, actual: &str) {
         );
     }
 }
+
+/// A copy of the hand-made export of tests/figures/data in `to`, to change without harm.
+pub fn copy_of_figures_data(to: &Path) {
+    std::fs::create_dir_all(to).expect("a folder");
+    for entry in std::fs::read_dir(root().join("tests/figures/data")).expect("the data") {
+        let entry = entry.expect("a file");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copied");
+    }
+}
