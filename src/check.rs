@@ -680,6 +680,19 @@ impl<'a> TableChecker<'a> {
                         ok = false;
                     }
                 }
+                RowRule::EmptyWhen {
+                    column,
+                    when,
+                    value,
+                } => {
+                    if self.value(values, when).text() == Some(value)
+                        && let Some(v) = self.value(values, column).text()
+                    {
+                        let detail = format!("must be empty when {when} is {value}");
+                        self.problem(line, column, ("empty when", detail), v);
+                        ok = false;
+                    }
+                }
                 RowRule::RequiredWhenClosed { reason, closed } => {
                     let closed_value = self.value(values, closed);
                     let reason_value = self.value(values, reason);

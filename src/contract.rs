@@ -42,6 +42,12 @@ pub enum RowRule {
         column: &'static str,
         start: &'static str,
     },
+    /// `column` is empty when `when` holds `value` (a 민간 hire has no civil-service grade).
+    EmptyWhen {
+        column: &'static str,
+        when: &'static str,
+        value: &'static str,
+    },
     /// `reason` is required when `closed` is given and null while it is not.
     RequiredWhenClosed {
         reason: &'static str,
@@ -164,10 +170,6 @@ pub static REGIONS: Table = Table {
             column: "sgg_code",
             prefix: "sido_code",
         },
-        RowRule::NotBefore {
-            column: "valid_to",
-            start: "valid_from",
-        },
     ],
     event: None,
 };
@@ -218,10 +220,17 @@ pub static STAFF: Table = Table {
     ],
     key: &["staff_id", "assigned_on"],
     foreign_keys: &[fk("team_id", Reference::Team)],
-    row_rules: &[RowRule::NotBefore {
-        column: "left_on",
-        start: "assigned_on",
-    }],
+    row_rules: &[
+        RowRule::NotBefore {
+            column: "left_on",
+            start: "assigned_on",
+        },
+        RowRule::EmptyWhen {
+            column: "grade",
+            when: "sector",
+            value: "민간",
+        },
+    ],
     event: None,
 };
 
