@@ -71,6 +71,9 @@ pub fn hashes(files: &[Option<PathBuf>]) -> Result<Vec<Option<String>>, Error> {
 pub fn entry_dir(cache: &Path, options: &LoadOptions, hashes: &[Option<String>]) -> PathBuf {
     let mut key = Sha256::new();
     key.update(env!("CARGO_PKG_VERSION"));
+    // The rules themselves, so that a build that checks differently never reuses an entry.
+    key.update(include_str!("../contract.rs"));
+    key.update(include_str!("../check.rs"));
     key.update(format!("{:?}", options.encoding));
     key.update(bytes_sha256(super::BUILT_IN_REGIONS));
     for (table, hash) in TABLES.iter().zip(hashes) {
