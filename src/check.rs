@@ -237,10 +237,6 @@ impl Hasher for KeyHash {
             self.0 = (self.0 << 8) | u64::from(*b);
         }
     }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }
 
 /// A cell given its contract type.
@@ -470,7 +466,8 @@ pub struct TableChecker<'a> {
     builders: Vec<ColumnBuilder>,
     pending: usize,
     batches: Vec<RecordBatch>,
-    seen: HashMap<u64, u64, BuildHasherDefault<KeyHash>>,
+    /// Key hash (as two halves, so that an entry takes 12 bytes, not 16) → first line.
+    seen: HashMap<[u32; 2], u32, BuildHasherDefault<KeyHash>>,
     key_positions: Vec<usize>,
     key_label: String,
     tally: Tally,
@@ -728,6 +725,7 @@ impl<'a> TableChecker<'a> {
             }
         }
         let hash = hasher.finish();
+        let hash = [(hash >> 32) as u32, hash as u32];
         if let Some(first) = self.seen.get(&hash) {
             let key: Vec<String> = self
                 .key_positions
@@ -739,7 +737,7 @@ impl<'a> TableChecker<'a> {
             self.problem(line, &label, ("unique", detail), &key.join("|"));
             false
         } else {
-            self.seen.insert(hash, line);
+            self.seen.insert(hash, u32::try_from(line).unwrap_or(u32::MAX));
             true
         }
     }
