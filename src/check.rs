@@ -737,7 +737,8 @@ impl<'a> TableChecker<'a> {
             self.problem(line, &label, ("unique", detail), &key.join("|"));
             false
         } else {
-            self.seen.insert(hash, u32::try_from(line).unwrap_or(u32::MAX));
+            self.seen
+                .insert(hash, u32::try_from(line).unwrap_or(u32::MAX));
             true
         }
     }

@@ -9,7 +9,9 @@ use hubstat::period::{Period, parse_date};
 use hubstat::query::{Engine, FIGURES, Params};
 use hubstat::region::RegionLevel;
 
-use crate::support::{TODAY, code, copy_of_figures_data, hubstat, root, stderr, stdout};
+use crate::support::{
+    TODAY, assert_fails, code, copy_of_figures_data, hubstat, root, stderr, stdout,
+};
 
 /// The columns of each figure, in the catalogue's order (figures.md).
 fn catalogue_columns(figure: &str) -> Vec<&'static str> {
@@ -323,12 +325,7 @@ fn user_errors_say_what_is_wrong() {
     ];
     for (args, message) in cases {
         let output = hubstat(&[args, &data[..]].concat());
-        assert_eq!(code(&output), 2, "{args:?}");
-        assert!(
-            stderr(&output).contains(message),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        assert_fails(&output, 2, message, &format!("{args:?}"));
     }
 }
 

@@ -13,7 +13,9 @@ use hubstat::region::RegionLevel;
 use hubstat::report::Value;
 use hubstat::template::{SheetKind, Template};
 
-use crate::support::{TODAY, code, copy_of_figures_data, hubstat, root, stderr, stdout};
+use crate::support::{
+    TODAY, assert_fails, code, copy_of_figures_data, hubstat, root, stderr, stdout,
+};
 
 const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
 
@@ -423,12 +425,7 @@ fn template_errors_name_file_and_line() {
             "--today",
             TODAY,
         ]);
-        assert_eq!(code(&output), 2, "{name}");
-        assert!(
-            stderr(&output).contains(message),
-            "{name}: {}",
-            stderr(&output)
-        );
+        assert_fails(&output, 2, message, name);
     }
 }
 

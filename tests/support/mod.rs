@@ -61,3 +61,10 @@ pub fn copy_of_figures_data(to: &Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copied");
     }
 }
+
+/// Asserts that a run ended with `expected` as its exit code and said `message` on stderr.
+pub fn assert_fails(output: &Output, expected: i32, message: &str, what: &str) {
+    let err = stderr(output);
+    assert_eq!(code(output), expected, "{what}: {err}");
+    assert!(err.contains(message), "{what}: {err}");
+}
