@@ -3,6 +3,7 @@
 //! the warnings for legal but suspicious rows.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -470,6 +471,8 @@ pub struct TableChecker<'a> {
     seen: HashMap<[u32; 2], u32, BuildHasherDefault<KeyHash>>,
     key_positions: Vec<usize>,
     key_label: String,
+    /// (address, length) of a column name → its position among the contract's columns.
+    positions_by_name: RefCell<Vec<((usize, usize), usize)>>,
     tally: Tally,
 }
 
@@ -553,6 +556,7 @@ impl<'a> TableChecker<'a> {
             seen: HashMap::default(),
             key_positions,
             key_label: spec.key.join("+"),
+            positions_by_name: RefCell::new(Vec::new()),
             tally: Tally::default(),
         })
     }
@@ -647,8 +651,22 @@ impl<'a> TableChecker<'a> {
         }
     }
 
-    fn value<'v>(&self, values: &'v [Value<'v>], column: &str) -> &'v Value<'v> {
-        &values[self.spec.column_index(column)]
+    /// The value of a named column. Names are static, so their addresses are remembered with
+    /// their positions: the rules look them up for every row, and comparing text is slow.
+    fn value<'v>(&self, values: &'v [Value<'v>], column: &'static str) -> &'v Value<'v> {
+        let key = (column.as_ptr() as usize, column.len());
+        let known = self
+            .positions_by_name
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, i)| *i);
+        let index = known.unwrap_or_else(|| {
+            let i = self.spec.column_index(column);
+            self.positions_by_name.borrow_mut().push((key, i));
+            i
+        });
+        &values[index]
     }
 
     fn row_rules(&mut self, line: u64, values: &[Value]) -> bool {
