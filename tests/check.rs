@@ -2,16 +2,15 @@
 //! and the built-in regions.
 
 use std::fs;
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema};
-use hubstat::load::{Dataset, Encoding, LoadOptions};
+use hubstat::load::Dataset;
 use hubstat::period::parse_date;
 
-use crate::support::{TODAY, code, expect_file, hubstat, root, stderr, stdout};
+use crate::support::{TODAY, code, expect_file, hubstat, load, root, stderr, stdout};
 
 /// Every folder of fixtures/bad gives exactly the lines and the exit code of its expected.txt.
 #[test]
@@ -140,18 +139,6 @@ fn usage_errors_exit_2() {
         2
     );
     assert_eq!(code(&hubstat(&["--help"])), 0);
-}
-
-fn load(dir: &Path) -> Dataset {
-    Dataset::load(&LoadOptions {
-        data: dir.to_path_buf(),
-        encoding: Encoding::Auto,
-        today: parse_date(TODAY).unwrap(),
-        max_problems: None,
-        progress: hubstat::progress::Progress::new(false),
-        cache: None,
-    })
-    .unwrap()
 }
 
 fn table(dataset: &Dataset, name: &str) -> RecordBatch {

@@ -4,13 +4,12 @@
 use std::fs;
 
 use calamine::{Data, Reader, Xlsx};
-use hubstat::load::{Dataset, Encoding, LoadOptions};
-use hubstat::period::{Period, parse_date};
+use hubstat::period::Period;
 use hubstat::query::{Engine, FIGURES, Params};
 use hubstat::region::RegionLevel;
 
 use crate::support::{
-    TODAY, assert_fails, code, copy_of_figures_data, hubstat, root, stderr, stdout,
+    TODAY, assert_fails, code, copy_of_figures_data, hubstat, sample, stderr, stdout,
 };
 
 /// The columns of each figure, in the catalogue's order (figures.md).
@@ -75,18 +74,6 @@ fn catalogue_columns(figure: &str) -> Vec<&'static str> {
     let mut columns = vec!["region_code", "region_name"];
     columns.extend(own);
     columns
-}
-
-fn sample() -> Dataset {
-    Dataset::load(&LoadOptions {
-        data: root().join("fixtures/sample"),
-        encoding: Encoding::Auto,
-        today: parse_date(TODAY).unwrap(),
-        max_problems: Some(0),
-        progress: hubstat::progress::Progress::new(false),
-        cache: None,
-    })
-    .unwrap()
 }
 
 /// Every figure runs at every level, for a quarter, a month and a year, with and without

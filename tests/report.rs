@@ -6,15 +6,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, DataType, Reader, Xlsx};
-use hubstat::load::{Dataset, Encoding, LoadOptions};
-use hubstat::period::{Period, parse_date};
+use hubstat::period::Period;
 use hubstat::query::{Engine, Params, figure};
 use hubstat::region::RegionLevel;
 use hubstat::report::Value;
 use hubstat::template::{SheetKind, Template};
 
 use crate::support::{
-    TODAY, assert_fails, code, copy_of_figures_data, hubstat, root, stderr, stdout,
+    TODAY, assert_fails, code, copy_of_figures_data, hubstat, root, sample, stderr, stdout,
 };
 
 const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
@@ -79,18 +78,6 @@ fn number_format(xlsx: &Path, sheet: usize, cell: &str) -> String {
     let marker = format!("<numFmt numFmtId=\"{id}\" formatCode=\"");
     let start = styles.find(&marker).unwrap() + marker.len();
     styles[start..start + styles[start..].find('"').unwrap()].replace("&quot;", "\"")
-}
-
-fn sample() -> Dataset {
-    Dataset::load(&LoadOptions {
-        data: root().join("fixtures/sample"),
-        encoding: Encoding::Auto,
-        today: parse_date(TODAY).unwrap(),
-        max_problems: Some(0),
-        progress: hubstat::progress::Progress::new(false),
-        cache: None,
-    })
-    .unwrap()
 }
 
 fn expected_rows(

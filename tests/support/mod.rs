@@ -68,3 +68,21 @@ pub fn assert_fails(output: &Output, expected: i32, message: &str, what: &str) {
     assert_eq!(code(output), expected, "{what}: {err}");
     assert!(err.contains(message), "{what}: {err}");
 }
+
+/// Loads and checks an export folder in this process, listing every problem.
+pub fn load(dir: &Path) -> hubstat::load::Dataset {
+    hubstat::load::Dataset::load(&hubstat::load::LoadOptions {
+        data: dir.to_path_buf(),
+        encoding: hubstat::load::Encoding::Auto,
+        today: hubstat::period::parse_date(TODAY).expect("a date"),
+        max_problems: None,
+        progress: hubstat::progress::Progress::new(false),
+        cache: None,
+    })
+    .expect("the export loads")
+}
+
+/// The sample export, loaded.
+pub fn sample() -> hubstat::load::Dataset {
+    load(&root().join("fixtures/sample"))
+}
