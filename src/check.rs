@@ -214,14 +214,6 @@ impl Known {
             }
         }
     }
-
-    /// Whether a code is a known region code of any level (`00`, 시도, 시군구 or 읍면동).
-    pub fn has_region(&self, code: &str) -> bool {
-        code == "00"
-            || self.sido.contains(code)
-            || self.sgg.contains(code)
-            || self.emd.contains_key(code)
-    }
 }
 
 /// The hasher of a map whose keys are already hashes.

@@ -456,7 +456,7 @@ impl TeamLife {
     }
 }
 
-/// Generated figures worth knowing: what the targets are made from and what is printed.
+/// The files a generation wrote, each with its rows.
 #[derive(Debug, Default)]
 pub struct Written {
     pub files: Vec<(PathBuf, u64)>,
