@@ -437,3 +437,36 @@ fn report_region_rules() {
     assert_eq!(code(&output), 2);
     assert!(stderr(&output).contains("is national"));
 }
+
+/// SOURCE_DATE_EPOCH sets the generation time as --generated-at does: the same bytes.
+#[test]
+fn source_date_epoch_fixes_the_generation_time() {
+    let with_flag = tempfile::tempdir().unwrap();
+    make_report("city-progress", Some("42110"), with_flag.path(), &[]);
+    let with_env = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hubstat"))
+        .args([
+            "report",
+            "city-progress",
+            "--data",
+            "fixtures/sample",
+            "--period",
+            "2020Q3",
+            "--region",
+            "42110",
+            "--out",
+            with_env.path().to_str().unwrap(),
+            "--today",
+            TODAY,
+        ])
+        .current_dir(root())
+        .env("SOURCE_DATE_EPOCH", "1601888400")
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let file = "city-progress-42110-2020Q3.xlsx";
+    assert_eq!(
+        fs::read(with_flag.path().join(file)).unwrap(),
+        fs::read(with_env.path().join(file)).unwrap()
+    );
+}
