@@ -10,8 +10,10 @@
 -- 8 quarters of a trend. Stock views carry a `period` column and are taken on period_end.
 --
 -- Readings of the specification:
--- - The scope keeps the 읍면동 (rows of `regions`) whose code starts with it; every figure
---   counts what belongs to those 읍면동 and groups it by the requested level.
+-- - The scope keeps the regions of the level whose code starts with it, and so counts only
+--   what belongs to the 읍면동 under them. At a level above the scope's own (national with
+--   any scope, 시도 with a 시군구 code) no region's code starts with it: no rows. A region's
+--   total is asked at its own level (--level sido --region 28 gives the row of 인천).
 -- - The name of a 시도 or 시군구 code is the one on its latest row (latest valid_from, then
 --   highest emd_code): names can differ between rows of one code.
 -- - A dated thing is active on D when start <= D and (end is null or D < end); a region
@@ -40,12 +42,13 @@ SELECT 'emd', emd_code, emd_code AS region_code, emd_name AS region_name, valid_
 FROM regions;
 
 -- view: level_regions
--- The 읍면동 codes in scope, whatever their dates, with their region at the requested level.
+-- The 읍면동 codes in scope, whatever their dates, with their region at the requested level;
+-- both the 읍면동 and its region start with the scope.
 -- Events and teams are mapped to rows through this view, so that an 읍면동 abolished before
 -- the period still counts in its 시군구, 시도 and the nation.
 SELECT emd_code, region_code, region_name, valid_from, valid_to
 FROM region_levels
-WHERE level = $level AND starts_with(emd_code, $scope);
+WHERE level = $level AND starts_with(emd_code, $scope) AND starts_with(region_code, $scope);
 
 -- view: period_rows
 -- The rows of zeros: every region of the level valid on at least one day of the period.

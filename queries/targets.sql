@@ -9,8 +9,9 @@
 --
 -- Parameters: $year (the year of E), $year_start (1 January of it), $end, $as_of, $level,
 -- $scope. Needs the optional table targets.
--- Reading: the scope filters target rows by their region_code, so at national level a scope
--- leaves no rows (00 starts with no scope). Rows sorted by region_code, then metric.
+-- Reading: the scope filters target rows by their region_code, as it filters the rows of every
+-- figure, so at national level a scope leaves no rows (00 starts with no scope). Rows sorted
+-- by region_code, then metric.
 WITH wanted AS (
     SELECT region_code, metric, target
     FROM targets
