@@ -44,19 +44,49 @@ pub fn read<R: Read>(
     if bom {
         body.set_position(BOM.len() as u64);
     }
-    let body = body.chain(reader);
-    match encoding {
+    let quotes = std::cell::Cell::new(0u64);
+    let body = QuoteCounter {
+        inner: body.chain(reader),
+        quotes: &quotes,
+    };
+    let result = match encoding {
         Encoding::Cp949 => {
             let decoded = DecodeReaderBytesBuilder::new()
                 .encoding(Some(encoding_rs::EUC_KR))
                 .build(body);
-            read_records(decoded, path, sink)?;
-            Ok("CP949")
+            read_records(decoded, path, sink).map(|m| ("CP949", m))
         }
-        _ => {
-            read_records(body, path, sink)?;
-            Ok(if bom { "UTF-8 (BOM)" } else { "UTF-8" })
-        }
+        _ => read_records(body, path, sink).map(|m| (if bom { "UTF-8 (BOM)" } else { "UTF-8" }, m)),
+    };
+    let (encoding, multiline) = result?;
+    // Quoted fields hold their quotes in pairs. An odd count with a last record spanning lines
+    // is a quote never closed, which swallowed the rest of the file into one field. (A stray
+    // quote inside an unquoted field also makes the count odd; it stays in its value, for the
+    // row's checks.)
+    if quotes.get() % 2 == 1
+        && let Some(line) = multiline
+    {
+        return Err(Error::input(
+            path,
+            format!("not valid CSV: the quote opened in the record at line {line} is never closed"),
+        ));
+    }
+    Ok(encoding)
+}
+
+/// Counts the quote characters of the bytes that pass (ASCII, so the same in UTF-8 and CP949:
+/// no CP949 byte pair uses 0x22).
+struct QuoteCounter<'a, R> {
+    inner: R,
+    quotes: &'a std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for QuoteCounter<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let found = buf[..n].iter().filter(|b| **b == b'"').count() as u64;
+        self.quotes.set(self.quotes.get() + found);
+        Ok(n)
     }
 }
 
@@ -79,20 +109,28 @@ fn cp949_errors(sample: &[u8]) -> usize {
     text.matches('\u{FFFD}').count()
 }
 
-fn read_records<R: Read>(input: R, path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
+/// Gives the line of the last record when one of its fields holds a line break: where a quote
+/// left open at the end of a file would have started.
+fn read_records<R: Read>(
+    input: R,
+    path: &Path,
+    sink: &mut dyn RowSink,
+) -> Result<Option<u64>, Error> {
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
     let mut record = ByteRecord::new();
     let mut header_seen = false;
+    let mut multiline: Option<u64> = None;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => return Ok(()),
+            Ok(false) => return Ok(multiline),
             Err(e) => return Err(Error::input(path, format!("not readable as CSV: {e}"))),
         }
         let line = record.position().map_or(0, |p| p.line());
+        multiline = record.iter().any(|f| f.contains(&b'\n')).then_some(line);
         // Invalid bytes become U+FFFD here, which the checker reports as an encoding problem.
         let texts: Vec<Cow<str>> = record.iter().map(String::from_utf8_lossy).collect();
         if !header_seen {
