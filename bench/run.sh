@@ -6,7 +6,7 @@
 # same SQL (the peer), and writes bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hubstat/target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/hubstat/target}"
 data="${BENCH_DATA:-/tmp/hubstat-bench}"
 period=2020Q3
 today=2026-11-22
