@@ -443,9 +443,33 @@ impl CheckedTable {
     }
 }
 
+/// What a table gives the tables loaded after it (their keys) or is checked against (staff
+/// against their team's life): decided once per table, not by its name on every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Regions,
+    Teams,
+    Cases,
+    Staff,
+    Other,
+}
+
+impl Role {
+    fn of(spec: &Table) -> Role {
+        match spec.name {
+            "regions" => Role::Regions,
+            "teams" => Role::Teams,
+            "cases" => Role::Cases,
+            "staff" => Role::Staff,
+            _ => Role::Other,
+        }
+    }
+}
+
 /// Checks the rows of one file, one at a time, and builds the accepted ones into Arrow batches.
 pub struct TableChecker<'a> {
     spec: &'static Table,
+    role: Role,
     file: String,
     today: i32,
     log: &'a mut ProblemLog,
@@ -534,6 +558,7 @@ impl<'a> TableChecker<'a> {
         let key_positions = spec.key.iter().map(|k| spec.column_index(k)).collect();
         Ok(TableChecker {
             spec,
+            role: Role::of(spec),
             file: file.to_string(),
             today,
             log,
@@ -755,8 +780,8 @@ impl<'a> TableChecker<'a> {
 
     /// Records the keys of this row for the tables loaded after it; the first row of a key wins.
     fn remember(&mut self, values: &[Value]) {
-        match self.spec.name {
-            "regions" => {
+        match self.role {
+            Role::Regions => {
                 if let Some(code) = self.value(values, "emd_code").text() {
                     let validity = (
                         self.value(values, "valid_from").date(),
@@ -771,7 +796,7 @@ impl<'a> TableChecker<'a> {
                     self.known.sido.insert(code.to_string());
                 }
             }
-            "teams" => {
+            Role::Teams => {
                 if let (Some(id), Some(established)) = (
                     self.value(values, "team_id").text(),
                     self.value(values, "established_on").date(),
@@ -783,12 +808,12 @@ impl<'a> TableChecker<'a> {
                         .or_insert((established, closed));
                 }
             }
-            "cases" => {
+            Role::Cases => {
                 if let Some(id) = self.value(values, "case_id").text() {
                     self.known.cases.insert(id.to_string());
                 }
             }
-            _ => {}
+            Role::Staff | Role::Other => {}
         }
     }
 
@@ -838,7 +863,7 @@ impl<'a> TableChecker<'a> {
                 );
             }
         }
-        if self.spec.name == "staff"
+        if self.role == Role::Staff
             && let (Some(team), Some(assigned)) = (
                 self.value(values, "team_id").text(),
                 self.value(values, "assigned_on").date(),

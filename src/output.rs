@@ -121,10 +121,6 @@ fn json_value(array: &dyn Array, i: usize) -> Value {
     }
 }
 
-fn is_numeric(data_type: &DataType) -> bool {
-    data_type.is_numeric()
-}
-
 /// An aligned text table for a terminal: Hangul counts double width, numbers right-aligned.
 pub fn to_text_table(table: &ResultTable) -> Result<Vec<u8>, Error> {
     let names = table.names();
@@ -133,7 +129,7 @@ pub fn to_text_table(table: &ResultTable) -> Result<Vec<u8>, Error> {
         .schema
         .fields()
         .iter()
-        .map(|f| is_numeric(f.data_type()))
+        .map(|f| f.data_type().is_numeric())
         .collect();
     let mut widths: Vec<usize> = names.iter().map(|n| n.width()).collect();
     for row in &rows {

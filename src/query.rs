@@ -30,6 +30,18 @@ pub struct QueryFile {
     pub text: &'static str,
     /// Optional tables the figure cannot do without.
     pub needs: &'static [&'static str],
+    /// The level the figure is always computed at, whatever is asked (a list of teams).
+    pub fixed_level: Option<RegionLevel>,
+    /// What `periods` holds: the period itself, or the quarters ending with its last one.
+    pub over: Over,
+}
+
+/// The periods a figure is computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Over {
+    Period,
+    /// This many quarters, ending with the quarter that holds E.
+    Quarters(u32),
 }
 
 impl QueryFile {
@@ -45,11 +57,16 @@ impl QueryFile {
 
 macro_rules! query_file {
     ($name:literal, $needs:expr) => {
+        query_file!($name, $needs, None, Over::Period)
+    };
+    ($name:literal, $needs:expr, $level:expr, $over:expr) => {
         QueryFile {
             name: $name,
             file: concat!("queries/", $name, ".sql"),
             text: include_str!(concat!("../queries/", $name, ".sql")),
             needs: $needs,
+            fixed_level: $level,
+            over: $over,
         }
     };
 }
@@ -66,9 +83,14 @@ pub static FIGURES: [QueryFile; 10] = [
     query_file!("case_management", &["cases", "case_meetings"]),
     query_file!("discoveries", &["discoveries"]),
     query_file!("team_standard", &[]),
-    query_file!("teams_below_standard", &[]),
+    query_file!(
+        "teams_below_standard",
+        &[],
+        Some(RegionLevel::Emd),
+        Over::Period
+    ),
     query_file!("targets", &["targets"]),
-    query_file!("trend", &[]),
+    query_file!("trend", &[], None, Over::Quarters(8)),
 ];
 
 pub fn figure(name: &str) -> Option<&'static QueryFile> {
@@ -191,16 +213,15 @@ impl Engine {
             }
         }
         let mut params = params.clone();
-        if query.name == "teams_below_standard" {
-            params.level = RegionLevel::Emd;
+        if let Some(level) = query.fixed_level {
+            params.level = level;
         }
-        let periods: Vec<Period> = if query.name == "trend" {
-            (0..8)
+        let periods: Vec<Period> = match query.over {
+            Over::Period => vec![params.period],
+            Over::Quarters(n) => (0..n)
                 .rev()
-                .map(|n| params.period.quarters_back(n))
-                .collect()
-        } else {
-            vec![params.period]
+                .map(|back| params.period.quarters_back(back))
+                .collect(),
         };
         let (ctx, values) = self.session(Some((&params, &periods))).await?;
         run(&ctx, query.text, &values, query.file).await

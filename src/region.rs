@@ -8,8 +8,8 @@ use datafusion::arrow::array::AsArray;
 use crate::diagnostics::Error;
 use crate::load::Dataset;
 
-/// The level a figure is grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+/// The level a figure is grouped by, from the top (national) down (emd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum RegionLevel {
     /// One row: 00 전국.
     National,

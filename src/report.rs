@@ -294,7 +294,8 @@ pub async fn build<'t>(
                         ));
                     }
                 }
-                let total = if spec.total && level_below(level, scope_level) {
+                // A total row is a level above the sheet's rows: the report region's level.
+                let total = if spec.total && level > scope_level {
                     compute(engine, &mut cache, query, scope_level, period, scope_ref).await?
                 } else {
                     Rows::default()
@@ -363,18 +364,6 @@ pub async fn build<'t>(
         inputs: inputs(dataset)?,
         queries,
     })
-}
-
-/// A total row is a level above the sheet's rows: only when the sheet's level is below the
-/// report region's.
-fn level_below(level: RegionLevel, scope_level: RegionLevel) -> bool {
-    let rank = |l: RegionLevel| match l {
-        RegionLevel::National => 0,
-        RegionLevel::Sido => 1,
-        RegionLevel::Sgg => 2,
-        RegionLevel::Emd => 3,
-    };
-    rank(level) > rank(scope_level)
 }
 
 fn inputs(dataset: &Dataset) -> Result<Vec<InputFile>, Error> {

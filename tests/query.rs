@@ -123,19 +123,12 @@ fn every_figure_runs_at_every_level_and_period() {
             sorted.sort();
             assert_eq!(codes, sorted, "{} rows sorted by their keys", figure.name);
             if let Some(scope) = scope {
-                let at_or_below = match level {
-                    RegionLevel::National => false,
-                    RegionLevel::Sido => scope.len() <= 2,
-                    RegionLevel::Sgg => scope.len() <= 5,
-                    RegionLevel::Emd => true,
-                } || figure.name == "teams_below_standard";
-                if at_or_below {
-                    assert!(
-                        codes.iter().all(|r| r[0].starts_with(scope)),
-                        "{} {scope}",
-                        figure.name
-                    );
-                }
+                // Every row kept by a scope starts with it (none above the scope's level).
+                assert!(
+                    codes.iter().all(|r| r[0].starts_with(scope)),
+                    "{} {scope}",
+                    figure.name
+                );
             }
         }
     }
