@@ -3,9 +3,12 @@
 -- The 8 quarters ending with the quarter that holds E, one row per quarter and region:
 -- quarter (e.g. 2020Q4), coverage_rate, staff_total, visits_total, links_total, each by its
 -- definition for that quarter: stocks on the quarter's last day, flows within the quarter.
+-- With a month or a range, the last quarter is still the whole quarter that holds E (the
+-- catalogue: "each by its definition above for that quarter"), not that quarter cut at E.
 --
 -- Parameters: $level, $scope, $start and $end (the first day of the first quarter and the
--- last day of the last one); `periods` holds the 8 quarters (period = the quarter's name).
+-- last day of the last one, whatever the period asked); `periods` holds the 8 quarters
+-- (period = the quarter's name).
 -- Reading: each quarter has the rows of the regions valid on at least one day of it, plus
 -- regions where something counted that quarter. Sorted by region_code, then quarter.
 WITH hosts AS (

@@ -69,6 +69,15 @@ pub enum Reference {
 }
 
 impl Reference {
+    /// The table the key is in.
+    pub fn table(self) -> &'static str {
+        match self {
+            Reference::Emd | Reference::TargetRegion => "regions",
+            Reference::Team => "teams",
+            Reference::Case => "cases",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Reference::Emd => "regions.emd_code",

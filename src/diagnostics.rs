@@ -1,7 +1,7 @@
 //! Errors of every stage and the one place that turns an outcome into an exit code.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The process exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// A bug of hubstat's met while reading a file: the panic's message and place, so that
+    /// it can be reported and the file found again.
+    #[error("{}: hubstat failed while reading this file (a bug: please report it with the file): {message}", path.display())]
+    Internal { path: PathBuf, message: String },
+
     #[error("{context}")]
     Query {
         context: String,
@@ -91,6 +96,50 @@ impl Error {
             _ => ExitStatus::Error,
         }
     }
+}
+
+thread_local! {
+    /// Whether this thread runs inside [`catch_panic`], and the last panic it caught.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static CAUGHT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps a panic inside [`catch_panic`] off stderr, for its error to say instead; any other
+/// panic is printed as before.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if CATCHING.get() {
+            CAUGHT.set(Some(info.to_string().replace('\n', " ")));
+        } else {
+            default(info);
+        }
+    }));
+}
+
+/// Runs `work` on `path`; a panic in it becomes [`Error::Internal`] naming the file.
+pub fn catch_panic<T>(path: &Path, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    let was = CATCHING.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    CATCHING.set(was);
+    result.unwrap_or_else(|payload| {
+        let message = CAUGHT
+            .take()
+            .unwrap_or_else(|| panic_text(payload.as_ref()));
+        Err(Error::Internal {
+            path: path.to_path_buf(),
+            message,
+        })
+    })
+}
+
+/// The message a panic was raised with.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Prints an error and its causes as a short chain: `error: ...` then `  caused by: ...`.

@@ -255,6 +255,21 @@ pub fn to_parquet(table: &ResultTable) -> Result<Vec<u8>, Error> {
     Ok(buffer)
 }
 
+/// A temporary file in `folder`, to be renamed into place when complete. It is created with
+/// mode 0666 less the umask, as every other tool's output is, not tempfile's private 0600.
+pub fn temp_file_in(folder: &Path, suffix: &str) -> Result<tempfile::NamedTempFile, Error> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".hubstat-").suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
+        .tempfile_in(folder)
+        .map_err(|e| Error::io(folder, e))
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
 /// so that a failure or a kill never leaves a half-written file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -262,11 +277,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".hubstat-")
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(|e| Error::io(folder, e))?;
+    let mut temp = temp_file_in(folder, ".tmp")?;
     temp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;

@@ -10,6 +10,10 @@ const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Parses a contract date: `YYYY-MM-DD`, `YYYYMMDD` or `YYYY.MM.DD`, into days since 1970-01-01.
 pub fn parse_date(s: &str) -> Option<i32> {
+    // Byte positions below are character positions only in ASCII text.
+    if !s.is_ascii() {
+        return None;
+    }
     let b = s.as_bytes();
     let (y, m, d) = match b.len() {
         10 if (b[4] == b'-' && b[7] == b'-') || (b[4] == b'.' && b[7] == b'.') => {
@@ -30,14 +34,27 @@ pub fn days(date: NaiveDate) -> i32 {
     date.num_days_from_ce() - EPOCH_DAYS_FROM_CE
 }
 
-pub fn date_of(days: i32) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(days + EPOCH_DAYS_FROM_CE)
-        .expect("days since epoch within chrono's range")
+fn checked_date_of(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(days.checked_add(EPOCH_DAYS_FROM_CE)?)
 }
 
-/// `YYYY-MM-DD`.
+/// The date of a day the engine made or checked (see [`is_contract_date`]).
+pub fn date_of(days: i32) -> NaiveDate {
+    checked_date_of(days).expect("days since epoch within chrono's range")
+}
+
+/// Whether a day is one the contract's date forms can write: years 0000 to 9999. A date
+/// cell of a spreadsheet or a Parquet file can hold any other; such a cell is not a date.
+pub fn is_contract_date(days: i32) -> bool {
+    checked_date_of(days).is_some_and(|d| (0..=9999).contains(&d.year()))
+}
+
+/// `YYYY-MM-DD`; a day outside chrono's calendar is written as its count from 1970-01-01.
 pub fn format_date(days: i32) -> String {
-    date_of(days).format("%Y-%m-%d").to_string()
+    match checked_date_of(days) {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        None => format!("day {days} from 1970-01-01"),
+    }
 }
 
 /// A reporting period: S and E inclusive.

@@ -268,18 +268,19 @@ fn periods_table(periods: &[Period]) -> Result<Arc<MemTable>, Error> {
         .map_err(datafusion_error("registering periods"))
 }
 
-/// The parameters of a run. For a trend, S is the first day of its first quarter.
+/// The parameters of a run. For a trend, S and E are the first day of its first quarter
+/// and the last day of its last; D and the year stay those of the period asked.
 fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue)> {
     let start = periods.first().map_or(params.period.start(), Period::start);
-    let end = params.period.end();
-    let year_start = NaiveDate::from_ymd_opt(end.year(), 1, 1).expect("1 January");
+    let end = periods.last().map_or(params.period.end(), Period::end);
+    let year_start = NaiveDate::from_ymd_opt(params.period.end().year(), 1, 1).expect("1 January");
     vec![
         ("start".into(), date_value(start)),
         ("end".into(), date_value(end)),
         ("as_of".into(), date_value(params.period.as_of())),
         (
             "year".into(),
-            ScalarValue::Int64(Some(i64::from(end.year()))),
+            ScalarValue::Int64(Some(i64::from(params.period.end().year()))),
         ),
         ("year_start".into(), date_value(year_start)),
         (

@@ -290,11 +290,7 @@ impl TableWriter {
             SynthFormat::Parquet => "parquet",
         };
         let path = out.join(format!("{}.{extension}", spec.name));
-        let temp = tempfile::Builder::new()
-            .prefix(".hubstat-")
-            .suffix(".tmp")
-            .tempfile_in(out)
-            .map_err(|e| Error::io(out, e))?;
+        let temp = crate::output::temp_file_in(out, ".tmp")?;
         let file = temp.reopen().map_err(|e| Error::io(&path, e))?;
         let buffered = BufWriter::with_capacity(1 << 20, file);
         let sink = match format {

@@ -426,3 +426,90 @@ fn built_in_regions_match_the_reference_counts() {
     assert_eq!(checked, 49);
     assert_eq!(valid_on(parse_date("2020-09-30").unwrap()), 3492);
 }
+
+/// A visits file with a quoted line break in the second record and a bad date in the third,
+/// in every line ending and both encodings: the bad row is named at the line it starts on.
+#[test]
+fn problems_are_named_at_their_line_for_every_line_ending_and_encoding() {
+    for (ending, name) in [("\n", "LF"), ("\r\n", "CRLF"), ("\r", "CR")] {
+        for cp949 in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            crate::support::copy_of_figures_data(dir.path());
+            let text = [
+                "visit_id,emd_code,team_id,household_id,visited_on,channel,target_group",
+                "V1,2811051000,T1,H1,2020-07-01,방문,노인",
+                &format!("V2,2811051000,T1,\"가{ending}나\",2020-07-01,방문,노인"),
+                "",
+                "V3,2811051000,T1,H3,2020-07-32,방문,노인",
+                "",
+            ]
+            .join(ending);
+            let bytes = if cp949 {
+                encoding_rs::EUC_KR.encode(&text).0.into_owned()
+            } else {
+                text.into_bytes()
+            };
+            fs::write(dir.path().join("visits.csv"), bytes).unwrap();
+            let dataset = load(dir.path());
+            let lines: Vec<u64> = dataset
+                .problems
+                .listed()
+                .iter()
+                .filter(|p| p.file.ends_with("visits.csv"))
+                .map(|p| p.line)
+                .collect();
+            // Header 1, V1 2, V2 3-4, a blank line 5, V3 6.
+            assert_eq!(lines, [6], "{name}, CP949 {cp949}");
+            let visits = dataset.table("visits").unwrap();
+            assert_eq!(visits.table.tally.read, 3, "{name}, CP949 {cp949}");
+        }
+    }
+}
+
+/// A team rejected for its own date takes its staff and visits with it, each named, so that
+/// read = accepted + rejected still holds and `--skip-invalid` loses nothing unseen.
+#[test]
+fn children_of_a_rejected_team_are_rejected_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::copy_of_figures_data(dir.path());
+    let teams = fs::read_to_string(dir.path().join("teams.csv")).unwrap();
+    let teams = teams.replace(
+        "T1,2811051000,기본형,2019-01-01,",
+        "T1,2811051000,기본형,2019-01-32,",
+    );
+    fs::write(dir.path().join("teams.csv"), teams).unwrap();
+    let count = |table: &str, team: &str| {
+        fs::read_to_string(dir.path().join(format!("{table}.csv")))
+            .unwrap()
+            .lines()
+            .filter(|l| l.split(',').any(|f| f == team))
+            .count() as u64
+    };
+    let (staff_of_t1, visits_of_t1) = (count("staff", "T1"), count("visits", "T1"));
+    assert!(staff_of_t1 > 0 && visits_of_t1 > 0);
+    let dataset = load(dir.path());
+    let parent_rejected: Vec<(String, u64)> = dataset
+        .problems
+        .listed()
+        .iter()
+        .filter(|p| p.rule == "parent rejected")
+        .map(|p| (p.column.clone(), p.line))
+        .collect();
+    assert_eq!(
+        parent_rejected.len() as u64,
+        staff_of_t1 + visits_of_t1,
+        "{parent_rejected:?}"
+    );
+    for table in ["staff", "visits"] {
+        let t = dataset.table(table).unwrap().table.tally;
+        assert_eq!(t.read, t.accepted + t.rejected, "{table}");
+    }
+    assert_eq!(
+        dataset.table("staff").unwrap().table.tally.rejected,
+        staff_of_t1
+    );
+    assert_eq!(
+        dataset.table("visits").unwrap().table.tally.rejected,
+        visits_of_t1
+    );
+}

@@ -4,6 +4,7 @@ mod support;
 
 mod check;
 mod figures;
+mod fuzz;
 mod query;
 mod report;
 mod synth;

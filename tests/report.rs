@@ -469,3 +469,42 @@ fn source_date_epoch_fixes_the_generation_time() {
         fs::read(with_env.path().join(file)).unwrap()
     );
 }
+
+/// Reports, charts and `--out` files are made like any other tool's: mode 0666 less the umask.
+#[cfg(unix)]
+#[test]
+fn written_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let bin = env!("CARGO_BIN_EXE_hubstat");
+    let script = format!(
+        "umask 022 && {bin} report quarterly --data fixtures/sample --period 2020Q3 --out {out} \
+         --today {TODAY} && {bin} query coverage --data fixtures/sample --period 2020Q3 \
+         --out {out}/coverage.csv --today {TODAY}"
+    );
+    let output = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut files = Vec::new();
+    for folder in [dir.path().to_path_buf(), dir.path().join("charts")] {
+        for entry in fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 3, "{files:?}");
+    for file in files {
+        let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", file.display());
+    }
+}

@@ -73,7 +73,8 @@ pub fn entry_dir(cache: &Path, options: &LoadOptions, hashes: &[Option<String>])
     key.update(env!("CARGO_PKG_VERSION"));
     // The rules themselves, so that a build that checks differently never reuses an entry.
     key.update(include_str!("../contract.rs"));
-    key.update(include_str!("../check.rs"));
+    key.update(include_str!("../check/mod.rs"));
+    key.update(include_str!("../check/known.rs"));
     key.update(format!("{:?}", options.encoding));
     key.update(bytes_sha256(super::BUILT_IN_REGIONS));
     for (table, hash) in TABLES.iter().zip(hashes) {

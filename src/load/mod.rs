@@ -16,7 +16,7 @@ pub use cache::{bytes_sha256, file_sha256};
 
 use crate::check::{Cell, CheckedTable, Known, ProblemLog, TableChecker};
 use crate::contract::{TABLES, Table};
-use crate::diagnostics::Error;
+use crate::diagnostics::{Error, catch_panic};
 use crate::progress::Progress;
 
 /// The built-in 행정기관코드 history in the contract's `regions` layout (see assets/regions/README.md).
@@ -185,7 +185,14 @@ impl Dataset {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().expect("a loading thread does not panic"))
+                    .map(|h| {
+                        h.join().unwrap_or_else(|payload| {
+                            Err(Error::Internal {
+                                path: options.data.clone(),
+                                message: crate::diagnostics::panic_text(payload.as_ref()),
+                            })
+                        })
+                    })
                     .collect()
             });
         for result in results {
@@ -377,7 +384,18 @@ fn sniff(head: &[u8]) -> Sniffed {
     }
 }
 
+/// Reads and checks one file; a bug met on the way is an error naming the file.
 fn load_file(
+    spec: &'static Table,
+    path: &Path,
+    options: &LoadOptions,
+    problems: &mut ProblemLog,
+    known: &mut Known,
+) -> Result<LoadedTable, Error> {
+    catch_panic(path, || read_file(spec, path, options, problems, known))
+}
+
+fn read_file(
     spec: &'static Table,
     path: &Path,
     options: &LoadOptions,

@@ -70,9 +70,14 @@ fn cell(data: &Data) -> Cell<'_> {
         Data::Int(n) => Cell::Int(*n),
         Data::Float(x) => Cell::Float(*x),
         Data::Bool(b) => Cell::Bool(*b),
+        // calamine's conversion panics on serial numbers far outside Excel's calendar
+        // (1900 to 9999, serials up to 2,958,465): those stay numbers, for the date check.
+        Data::DateTime(dt) if dt.is_duration() || !(-1.0e6..=1.0e7).contains(&dt.as_f64()) => {
+            Cell::Float(dt.as_f64())
+        }
         Data::DateTime(dt) => match dt.as_datetime() {
-            Some(t) if !dt.is_duration() => Cell::Date(days(t.date())),
-            _ => Cell::Float(dt.as_f64()),
+            Some(t) => Cell::Date(days(t.date())),
+            None => Cell::Float(dt.as_f64()),
         },
         Data::DateTimeIso(s) => match s.get(..10).and_then(parse_date) {
             Some(d) if s.len() == 10 || s[10..].starts_with('T') => Cell::Date(d),

@@ -47,11 +47,7 @@ pub fn write_png(chart: &ChartData, path: &Path) -> Result<(), Error> {
     register_font();
     let folder = path.parent().unwrap_or(Path::new("."));
     // The encoder picks the format from the extension: the temporary file keeps `.png`.
-    let temp = tempfile::Builder::new()
-        .prefix(".hubstat-")
-        .suffix(".png")
-        .tempfile_in(folder)
-        .map_err(|e| Error::io(folder, e))?;
+    let temp = crate::output::temp_file_in(folder, ".png")?;
     {
         let root = BitMapBackend::new(temp.path(), SIZE).into_drawing_area();
         draw(&root, chart).map_err(chart_error(chart))?;

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
@@ -16,9 +16,13 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Int8Type, Schema, SchemaRef};
 use serde::Serialize;
 
-use crate::contract::{Kind, Reference, RowRule, Table};
+use crate::contract::{Kind, RowRule, Table};
 use crate::diagnostics::Error;
-use crate::period::{format_date, parse_date};
+use crate::period::{format_date, is_contract_date, parse_date};
+
+mod known;
+
+pub use known::{Known, ParentKey};
 
 /// Rows per Arrow batch of a loaded table.
 const BATCH_ROWS: usize = 64 * 1024;
@@ -46,6 +50,10 @@ impl Cell<'_> {
             Cell::Int(n) => Cow::Owned(n.to_string()),
             Cell::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => {
                 Cow::Owned(format!("{}", *x as i64))
+            }
+            // Very large or small numbers as Excel shows them, not hundreds of digits.
+            Cell::Float(x) if x.abs() >= 1e15 || (*x != 0.0 && x.abs() < 1e-6) => {
+                Cow::Owned(format!("{x:e}"))
             }
             Cell::Float(x) => Cow::Owned(x.to_string()),
             Cell::Date(d) => Cow::Owned(format_date(*d)),
@@ -191,31 +199,6 @@ pub struct Tally {
     pub rejected: u64,
 }
 
-/// The keys of tables already loaded, for foreign keys and warnings of the tables after them.
-#[derive(Debug, Default, Clone)]
-pub struct Known {
-    /// 읍면동 code → (valid_from, valid_to), days since epoch.
-    emd: HashMap<String, (Option<i32>, Option<i32>)>,
-    sido: HashSet<String>,
-    sgg: HashSet<String>,
-    /// team id → (established_on, closed_on).
-    teams: HashMap<String, (i32, Option<i32>)>,
-    cases: HashSet<String>,
-}
-
-impl Known {
-    fn contains(&self, reference: Reference, value: &str) -> bool {
-        match reference {
-            Reference::Emd => self.emd.contains_key(value),
-            Reference::Team => self.teams.contains_key(value),
-            Reference::Case => self.cases.contains(value),
-            Reference::TargetRegion => {
-                value == "00" || self.sido.contains(value) || self.sgg.contains(value)
-            }
-        }
-    }
-}
-
 /// The hasher of a map whose keys are already hashes.
 #[derive(Default)]
 struct KeyHash(u64);
@@ -279,6 +262,20 @@ fn whole(x: f64) -> Option<i64> {
     (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
 }
 
+/// A control character in a text cell: C0 but TAB, CR and LF (which CSV holds only inside
+/// quotes, and a spreadsheet cell as its line breaks), and DEL. NUL bytes come this way too.
+fn control_character(cell: &Cell) -> Option<Broken> {
+    let Cell::Text(s) = cell else { return None };
+    let (at, c) = s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| (*c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || *c == '\u{7f}')?;
+    Some((
+        "control character",
+        format!("U+{:04X} at character {}", u32::from(c), at + 1),
+    ))
+}
+
 fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
     if let Cell::Error(e) = cell {
         return Err(("cell error", e.clone()));
@@ -315,7 +312,8 @@ fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
                 Cell::Float(x) => whole(*x).and_then(|n| parse_date(&n.to_string())),
                 _ => None,
             };
-            date.map(Value::Date)
+            date.filter(|d| is_contract_date(*d))
+                .map(Value::Date)
                 .ok_or_else(|| ("date", DATE_FORMATS.to_string()))
         }
         Kind::Integer | Kind::Count => {
@@ -335,9 +333,10 @@ fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
             let x = match cell {
                 Cell::Int(n) => Some(*n as f64),
                 Cell::Float(x) => Some(*x),
-                Cell::Text(s) => s.parse::<f64>().ok().filter(|x| x.is_finite()),
+                Cell::Text(s) => s.parse::<f64>().ok(),
                 _ => None,
             }
+            .filter(|x| x.is_finite())
             .ok_or_else(|| ("number", "a number".to_string()))?;
             if x < 0.0 {
                 return Err(("not negative", ">= 0".into()));
@@ -578,21 +577,24 @@ impl<'a> TableChecker<'a> {
         })
     }
 
-    fn problem(&mut self, line: u64, column: &str, (rule, detail): Broken, value: &str) {
-        self.log.push(Problem {
-            severity: Severity::Error,
-            file: self.file.clone(),
-            line,
-            column: column.to_string(),
-            rule,
-            detail,
-            value: value.to_string(),
-        });
+    fn problem(&mut self, line: u64, column: &str, broken: Broken, value: &str) {
+        self.note(Severity::Error, line, column, broken, value);
     }
 
-    fn warning(&mut self, line: u64, column: &str, (rule, detail): Broken, value: &str) {
+    fn warning(&mut self, line: u64, column: &str, broken: Broken, value: &str) {
+        self.note(Severity::Warning, line, column, broken, value);
+    }
+
+    fn note(
+        &mut self,
+        severity: Severity,
+        line: u64,
+        column: &str,
+        (rule, detail): Broken,
+        value: &str,
+    ) {
         self.log.push(Problem {
-            severity: Severity::Warning,
+            severity,
             file: self.file.clone(),
             line,
             column: column.to_string(),
@@ -621,7 +623,11 @@ impl<'a> TableChecker<'a> {
         let mut values: Vec<Value> = Vec::with_capacity(spec.columns.len());
         for (i, column) in spec.columns.iter().enumerate() {
             let cell = self.positions[i].map_or(&Cell::Empty, |p| &cells[p]);
-            let value = if cell.is_null() {
+            let value = if let Some(broken) = control_character(cell) {
+                self.problem(line, column.name, broken, &cell.text());
+                ok = false;
+                Value::Invalid
+            } else if cell.is_null() {
                 if column.required {
                     self.problem(line, column.name, ("required", String::new()), "");
                     ok = false;
@@ -641,10 +647,17 @@ impl<'a> TableChecker<'a> {
             };
             values.push(value);
         }
+        for (j, p) in self.extras.clone().into_iter().enumerate() {
+            if let Some(broken) = control_character(&cells[p]) {
+                let name = self.schema.field(spec.columns.len() + j).name().clone();
+                self.problem(line, &name, broken, &cells[p].text());
+                ok = false;
+            }
+        }
         ok &= self.row_rules(line, &values);
         ok &= self.unique(line, &values);
-        self.remember(&values);
         ok &= self.foreign_keys(line, &values);
+        self.remember(cells, &values, ok);
         if ok {
             self.warnings(line, &values);
             self.tally.accepted += 1;
@@ -668,9 +681,10 @@ impl<'a> TableChecker<'a> {
         }
     }
 
-    /// The value of a named column. Names are static, so their addresses are remembered with
-    /// their positions: the rules look them up for every row, and comparing text is slow.
-    fn value<'v>(&self, values: &'v [Value<'v>], column: &'static str) -> &'v Value<'v> {
+    /// The position of a named contract column. Names are static, so their addresses are
+    /// remembered with their positions: the rules look them up for every row, and comparing
+    /// text is slow.
+    fn index_of(&self, column: &'static str) -> usize {
         let key = (column.as_ptr() as usize, column.len());
         let known = self
             .positions_by_name
@@ -678,12 +692,23 @@ impl<'a> TableChecker<'a> {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, i)| *i);
-        let index = known.unwrap_or_else(|| {
+        known.unwrap_or_else(|| {
             let i = self.spec.column_index(column);
             self.positions_by_name.borrow_mut().push((key, i));
             i
-        });
-        &values[index]
+        })
+    }
+
+    /// The value of a named column.
+    fn value<'v>(&self, values: &'v [Value<'v>], column: &'static str) -> &'v Value<'v> {
+        &values[self.index_of(column)]
+    }
+
+    /// A named column's cell as written, whatever its checks said: the key a rejected parent
+    /// row had, for its children to be told apart from orphans.
+    fn written<'c>(&self, cells: &'c [Cell<'c>], column: &'static str) -> Option<Cow<'c, str>> {
+        let cell = &cells[self.positions[self.index_of(column)]?];
+        (!cell.is_null()).then(|| cell.text())
     }
 
     fn row_rules(&mut self, line: u64, values: &[Value]) -> bool {
@@ -778,55 +803,66 @@ impl<'a> TableChecker<'a> {
         }
     }
 
-    /// Records the keys of this row for the tables loaded after it; the first row of a key wins.
-    fn remember(&mut self, values: &[Value]) {
+    /// Records the keys of this row, accepted or not, for the tables checked after it.
+    fn remember(&mut self, cells: &[Cell], values: &[Value], accepted: bool) {
         match self.role {
             Role::Regions => {
-                if let Some(code) = self.value(values, "emd_code").text() {
-                    let validity = (
+                let validity = accepted.then(|| {
+                    (
                         self.value(values, "valid_from").date(),
                         self.value(values, "valid_to").date(),
-                    );
-                    self.known.emd.entry(code.to_string()).or_insert(validity);
-                }
-                if let Some(code) = self.value(values, "sgg_code").text() {
-                    self.known.sgg.insert(code.to_string());
-                }
-                if let Some(code) = self.value(values, "sido_code").text() {
-                    self.known.sido.insert(code.to_string());
-                }
+                    )
+                });
+                let emd = self.written(cells, "emd_code");
+                let sgg = self.written(cells, "sgg_code");
+                let sido = self.written(cells, "sido_code");
+                self.known
+                    .note_region(emd.as_deref(), sgg.as_deref(), sido.as_deref(), validity);
             }
             Role::Teams => {
-                if let (Some(id), Some(established)) = (
-                    self.value(values, "team_id").text(),
-                    self.value(values, "established_on").date(),
-                ) {
-                    let closed = self.value(values, "closed_on").date();
-                    self.known
-                        .teams
-                        .entry(id.to_string())
-                        .or_insert((established, closed));
+                if let Some(id) = self.written(cells, "team_id") {
+                    let life = accepted.then(|| {
+                        (
+                            self.value(values, "established_on").date(),
+                            self.value(values, "closed_on").date(),
+                        )
+                    });
+                    self.known.note_team(&id, life);
                 }
             }
             Role::Cases => {
-                if let Some(id) = self.value(values, "case_id").text() {
-                    self.known.cases.insert(id.to_string());
+                if let Some(id) = self.written(cells, "case_id") {
+                    self.known.note_case(&id, accepted);
                 }
             }
             Role::Staff | Role::Other => {}
         }
     }
 
+    /// A key no parent row has breaks `foreign key`; one whose every parent row was rejected
+    /// breaks `parent rejected`, so that a child never outlives its parent unseen.
     fn foreign_keys(&mut self, line: u64, values: &[Value]) -> bool {
         let mut ok = true;
         for fk in self.spec.foreign_keys {
-            if let Some(v) = self.value(values, fk.column).text()
-                && !self.known.contains(fk.references, v)
-            {
-                let detail = format!("not in {}", fk.references.describe());
-                self.problem(line, fk.column, ("foreign key", detail), v);
-                ok = false;
-            }
+            let Some(v) = self.value(values, fk.column).text() else {
+                continue;
+            };
+            let broken = match self.known.parent(fk.references, v) {
+                ParentKey::Accepted => continue,
+                ParentKey::Rejected => (
+                    "parent rejected",
+                    format!(
+                        "every row of {} with it was rejected",
+                        fk.references.table()
+                    ),
+                ),
+                ParentKey::Unknown => (
+                    "foreign key",
+                    format!("not in {}", fk.references.describe()),
+                ),
+            };
+            self.problem(line, fk.column, broken, v);
+            ok = false;
         }
         ok
     }
@@ -846,7 +882,7 @@ impl<'a> TableChecker<'a> {
             }
             if let Some(emd_column) = event.emd
                 && let Some(code) = self.value(values, emd_column).text()
-                && let Some((from, to)) = self.known.emd.get(code).copied()
+                && let Some((from, to)) = self.known.emd_validity(code)
                 && (from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t))
             {
                 let detail = format!(
@@ -868,7 +904,7 @@ impl<'a> TableChecker<'a> {
                 self.value(values, "team_id").text(),
                 self.value(values, "assigned_on").date(),
             )
-            && let Some((established, closed)) = self.known.teams.get(team).copied()
+            && let Some((Some(established), closed)) = self.known.team_life(team)
         {
             let left = self.value(values, "left_on").date();
             let outside = assigned < established
