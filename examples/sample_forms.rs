@@ -4,25 +4,29 @@
 
 use std::path::Path;
 
-use hubstat::load::{Dataset, Encoding, LoadOptions};
+use hubstat::load::Encoding;
 use hubstat::output::{ResultTable, to_parquet, to_xlsx, write_atomically};
+use hubstat::store::{Store, StoreOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let folder = Path::new("fixtures/sample");
-    let dataset = Dataset::load(&LoadOptions {
-        data: folder.to_path_buf(),
+    let store = Store::open(&StoreOptions {
+        data: Some(folder.to_path_buf()),
+        store: None,
+        no_store: true,
         encoding: Encoding::Auto,
-        today: hubstat::period::parse_date("2021-01-01").expect("a date"),
-        max_problems: Some(0),
         progress: hubstat::progress::Progress::new(false),
-        cache: None,
     })?;
-    dataset.require_clean(false)?;
+    if store.rejected() > 0 {
+        return Err("the sample has rejected rows: run hubstat check on it".into());
+    }
     for (name, xlsx) in [("cases", true), ("service_links", false)] {
-        let loaded = dataset.table(name).ok_or("table missing from the sample")?;
+        let rows = store
+            .read_rows(name)?
+            .ok_or("table missing from the sample")?;
         let table = ResultTable {
-            schema: loaded.table.schema.clone(),
-            batches: loaded.table.batches.clone(),
+            schema: rows.schema(),
+            batches: vec![rows],
         };
         let (bytes, file) = if xlsx {
             (to_xlsx(&table, name)?, format!("{name}.xlsx"))

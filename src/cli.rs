@@ -38,6 +38,37 @@ pub enum Command {
     Synth(SynthArgs),
     /// List the figures and report templates
     List(ListArgs),
+    /// Check an export into a store of Parquet tables, or bring the store up to date
+    Import(ImportArgs),
+    /// Show or remove the stores kept under the cache folder
+    Store(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub command: StoreCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// List the kept stores: folder, export, tables, size
+    List,
+    /// Remove kept stores: those of the given export folders, or all of them
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Export folders whose kept stores to remove [default: every kept store]
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -71,8 +102,17 @@ pub struct SynthArgs {
 #[derive(Debug, Args, Clone)]
 pub struct DataArgs {
     /// The export folder: one file per table (<table>.csv, .xlsx or .parquet)
-    #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "store")]
+    pub data: Option<PathBuf>,
+
+    /// The checked store: kept up to date with --data, or read as it is without it
+    /// [default with --data: one kept under the cache folder for that export]
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<PathBuf>,
+
+    /// Check the files on every run and keep no store
+    #[arg(long, requires = "data", conflicts_with = "store")]
+    pub no_store: bool,
 
     /// Text encoding of CSV files
     #[arg(long, value_enum, default_value_t = Encoding::Auto)]
@@ -81,11 +121,43 @@ pub struct DataArgs {
     /// The day events after which are warned about [default: the system date]
     #[arg(long, value_name = "DATE", value_parser = parse_cli_date)]
     pub today: Option<NaiveDate>,
+}
 
-    /// Keep checked tables here and reuse them while the files' content is unchanged
-    /// (query, sql and report; check always reads the files)
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
+/// How figures are computed from the checked tables.
+#[derive(Debug, Args, Clone)]
+pub struct EngineArgs {
+    /// Go on without rejected rows, saying how many were left out
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Memory for joins, sorts and distinct counts, which spill to disk past it
+    /// (e.g. 512M, 2G); decoding the Parquet tables takes some more
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
+    pub memory_limit: usize,
+}
+
+/// `1073741824`, `512M`, `2G` (powers of 1024; `MiB`, `GB` and the like are read alike).
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let bad = || format!("`{s}` is not a size: write 512M or 2G");
+    let t = s.trim();
+    let digits = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let factor: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(bad()),
+    };
+    let bytes = number * factor;
+    if !(1024.0 * 1024.0..1e15).contains(&bytes) {
+        return Err(format!("`{s}`: give at least 1M"));
+    }
+    Ok(bytes as usize)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,10 +221,6 @@ pub struct OutputArgs {
     /// Write to this file (whole or not at all) instead of stdout
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-
-    /// Go on without rejected rows, saying how many were left out
-    #[arg(long)]
-    pub skip_invalid: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +234,9 @@ pub struct QueryArgs {
 
     #[command(flatten)]
     pub figure: FigureArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -198,9 +269,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_generated_at)]
     pub generated_at: Option<NaiveDateTime>,
 
-    /// Go on without rejected rows; the report says how many were left out
-    #[arg(long)]
-    pub skip_invalid: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +311,9 @@ pub struct SqlArgs {
     /// ($start, $end, $as_of, $level, $scope, $year, $year_start) are bound too
     #[command(flatten)]
     pub figure: FigureArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,

@@ -69,6 +69,16 @@ pub enum Reference {
 }
 
 impl Reference {
+    /// The table and columns the key is looked up in (a target's region is a 시도 or a 시군구).
+    pub fn columns(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Reference::Emd => ("regions", &["emd_code"]),
+            Reference::TargetRegion => ("regions", &["sido_code", "sgg_code"]),
+            Reference::Team => ("teams", &["team_id"]),
+            Reference::Case => ("cases", &["case_id"]),
+        }
+    }
+
     /// The table the key is in.
     pub fn table(self) -> &'static str {
         match self {

@@ -18,6 +18,7 @@ pub mod query;
 pub mod region;
 pub mod render;
 pub mod report;
+pub mod store;
 pub mod synth;
 pub mod template;
 

@@ -2,25 +2,33 @@
 //! scope, and gives a result table: the SQL of `queries/` run by DataFusion, read-only,
 //! with every parameter bound through DataFusion's parameter support.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::{Date32Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
 use datafusion::common::ScalarValue;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::resolve::resolve_table_references;
 use datafusion::sql::sqlparser::ast::{SetExpr, Statement};
 
-use crate::check::CheckedTable;
-use crate::contract::TEAM_AREAS;
+use crate::check::{LINE_COLUMN, contract_fields};
+use crate::contract::{TABLES, TEAM_AREAS};
 use crate::diagnostics::Error;
-use crate::load::Dataset;
 use crate::output::ResultTable;
 use crate::period::{Period, days};
 use crate::region::RegionLevel;
+use crate::store::{Store, StoredTable};
 
 /// A SQL file of `queries/`, compiled into the binary.
 #[derive(Debug)]
@@ -140,47 +148,225 @@ fn datafusion_error(context: impl Into<String>) -> impl FnOnce(DataFusionError) 
     move |e| Error::query(context, e)
 }
 
-/// The checked tables, ready to be queried many times with different parameters.
-pub struct Engine {
-    tables: Vec<(&'static str, Arc<MemTable>)>,
-    partitions: usize,
+/// How queries run.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// Go on without rejected rows instead of stopping.
+    pub skip_invalid: bool,
+    /// Bytes the memory pool holds; joins, sorts and distinct counts spill past it.
+    pub memory_limit: usize,
 }
 
-impl Engine {
-    pub fn new(dataset: &Dataset) -> Result<Engine, Error> {
+/// The checked store, ready to be queried many times with different parameters.
+pub struct Engine<'s> {
+    store: &'s Store,
+    options: EngineOptions,
+    runtime: Arc<RuntimeEnv>,
+    partitions: usize,
+    /// Tables already said to have rows left out, so that it is said once.
+    noted: std::sync::Mutex<BTreeSet<&'static str>>,
+}
+
+/// The names a SQL text refers to as tables, lower-cased; CTEs are not among them.
+fn referenced_names(sql: &str) -> Result<BTreeSet<String>, Error> {
+    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e))?;
+    let mut names = BTreeSet::new();
+    for statement in &statements {
+        let (relations, _) = resolve_table_references(statement, true)
+            .map_err(|e| sql_error("the query", sql, e))?;
+        for relation in relations {
+            if relation.schema().is_none() {
+                names.insert(relation.table().to_lowercase());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The tables a store table's rows hang from, all the way up, with the tables themselves.
+fn with_parents(names: &BTreeSet<&'static str>) -> BTreeSet<&'static str> {
+    let mut all = names.clone();
+    let mut todo: Vec<&'static str> = names.iter().copied().collect();
+    while let Some(name) = todo.pop() {
+        let Some(spec) = TABLES.iter().find(|t| t.name == name) else {
+            continue;
+        };
+        for fk in spec.foreign_keys {
+            if all.insert(fk.references.table()) {
+                todo.push(fk.references.table());
+            }
+        }
+    }
+    all
+}
+
+impl<'s> Engine<'s> {
+    pub fn new(store: &'s Store, options: EngineOptions) -> Result<Engine<'s>, Error> {
         let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut tables = Vec::new();
-        for loaded in &dataset.tables {
-            tables.push((
-                loaded.table.spec.name,
-                mem_table(&loaded.table, partitions)?,
-            ));
-        }
-        if dataset.table("team_areas").is_none() {
-            // No team_areas file means no 읍면동 served beyond their hosts.
-            let empty = CheckedTable::empty(&TEAM_AREAS);
-            tables.push(("team_areas", mem_table(&empty, partitions)?));
-        }
-        Ok(Engine { tables, partitions })
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(options.memory_limit)))
+            .build_arc()
+            .map_err(datafusion_error("starting the query engine"))?;
+        Ok(Engine {
+            store,
+            options,
+            runtime,
+            partitions,
+            noted: std::sync::Mutex::new(BTreeSet::new()),
+        })
     }
 
     fn has(&self, table: &str) -> bool {
-        self.tables.iter().any(|(name, _)| *name == table)
+        table == "team_areas" || self.store.table(table).is_some()
     }
 
-    /// A session with the tables and, when `params` are given, the prelude views bound to them.
+    /// Stops when a table the query reads, or a table its rows hang from, has rejected rows,
+    /// unless told to go on without them; then says once which rows are left out.
+    fn require_clean(&self, tables: &BTreeSet<&'static str>) -> Result<(), Error> {
+        let rejected: Vec<&StoredTable> = with_parents(tables)
+            .into_iter()
+            .filter_map(|name| self.store.table(name))
+            .filter(|t| t.tally.rejected > 0)
+            .collect();
+        if rejected.is_empty() {
+            return Ok(());
+        }
+        if !self.options.skip_invalid {
+            let summary = rejected
+                .iter()
+                .map(|t| format!("{} in {}", t.tally.rejected, t.source.file))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(Error::Rejected {
+                summary: format!("rows rejected: {summary}"),
+                data: self.store.data_folder(),
+            });
+        }
+        let mut noted = self.noted.lock().expect("never poisoned");
+        for t in rejected {
+            if noted.insert(t.spec.name) {
+                eprintln!(
+                    "note: {} of {} rows of {} rejected and left out (--skip-invalid)",
+                    t.tally.rejected, t.tally.read, t.source.file
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers a table of the store as a Parquet table read in place; rows rejected by the
+    /// rules across tables are left out through their lines.
+    async fn register_stored(
+        &self,
+        ctx: &SessionContext,
+        table: &StoredTable,
+    ) -> Result<(), Error> {
+        let name = table.spec.name;
+        let context = format!("opening table {name} of the store");
+        let path = table.parquet.display().to_string();
+        let url = ListingTableUrl::parse(&path).map_err(datafusion_error(context.clone()))?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let stored = options
+            .infer_schema(&ctx.state(), &url)
+            .await
+            .map_err(datafusion_error(context.clone()))?;
+        let columns: Vec<Field> = stored
+            .fields()
+            .iter()
+            .filter(|f| f.name() != LINE_COLUMN)
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let (schema, registered) = if table.excluded.is_empty() {
+            (Arc::new(Schema::new(columns.clone())), name.to_string())
+        } else {
+            (stored.clone(), format!("_rows_{name}"))
+        };
+        let config = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .with_schema(schema);
+        let listing = ListingTable::try_new(config).map_err(datafusion_error(context.clone()))?;
+        ctx.register_table(registered.as_str(), Arc::new(listing))
+            .map_err(datafusion_error(context.clone()))?;
+        if table.excluded.is_empty() {
+            return Ok(());
+        }
+        let lines_schema = Arc::new(Schema::new(vec![Field::new(
+            "line",
+            DataType::Int64,
+            false,
+        )]));
+        let lines = Int64Array::from_iter_values(table.excluded.iter().map(|l| *l as i64));
+        let batch = RecordBatch::try_new(lines_schema.clone(), vec![Arc::new(lines)])
+            .expect("lines follow their schema");
+        let excluded = MemTable::try_new(lines_schema, vec![vec![batch]])
+            .map_err(datafusion_error(context.clone()))?;
+        ctx.register_table(format!("_left_out_{name}").as_str(), Arc::new(excluded))
+            .map_err(datafusion_error(context.clone()))?;
+        let list = columns
+            .iter()
+            .map(|f| format!("\"{}\"", f.name().replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let view = format!(
+            "SELECT {list} FROM _rows_{name} WHERE {LINE_COLUMN} NOT IN (SELECT line FROM _left_out_{name})"
+        );
+        let df = ctx
+            .sql_with_options(&view, read_only())
+            .await
+            .map_err(datafusion_error(context.clone()))?;
+        ctx.register_table(name, df.into_view())
+            .map_err(datafusion_error(context))?;
+        Ok(())
+    }
+
+    /// A session with the tables `sql` reads and, when `params` are given, the prelude views
+    /// it reads, bound to them. Only what the query refers to is opened.
     async fn session(
         &self,
+        sql: &str,
         params: Option<(&Params, &[Period])>,
     ) -> Result<(SessionContext, Vec<(String, ScalarValue)>), Error> {
         let mut config = SessionConfig::new()
             .with_target_partitions(self.partitions)
             .with_information_schema(true);
         config.options_mut().sql_parser.collect_spans = true;
-        let ctx = SessionContext::new_with_config(config);
-        for (name, table) in &self.tables {
-            ctx.register_table(*name, table.clone())
-                .map_err(datafusion_error(format!("registering table {name}")))?;
+        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
+        let views = if params.is_some() {
+            prelude_views()
+        } else {
+            Vec::new()
+        };
+        let mut wanted: BTreeSet<String> = referenced_names(sql)?;
+        let mut todo: Vec<String> = wanted.iter().cloned().collect();
+        while let Some(name) = todo.pop() {
+            if let Some((_, view_sql)) = views.iter().find(|(v, _)| *v == name) {
+                for dependency in referenced_names(view_sql)? {
+                    if wanted.insert(dependency.clone()) {
+                        todo.push(dependency);
+                    }
+                }
+            }
+        }
+        let tables: BTreeSet<&'static str> = TABLES
+            .iter()
+            .map(|t| t.name)
+            .filter(|name| wanted.contains(*name))
+            .collect();
+        self.require_clean(&tables)?;
+        for name in &tables {
+            match self.store.table(name) {
+                Some(table) => self.register_stored(&ctx, table).await?,
+                None if *name == "team_areas" => {
+                    // No team_areas file means no 읍면동 served beyond their hosts.
+                    let schema = Arc::new(Schema::new(contract_fields(&TEAM_AREAS)));
+                    let empty = MemTable::try_new(schema, vec![vec![]])
+                        .map_err(datafusion_error("registering team_areas"))?;
+                    ctx.register_table("team_areas", Arc::new(empty))
+                        .map_err(datafusion_error("registering team_areas"))?;
+                }
+                None => {}
+            }
         }
         let Some((params, periods)) = params else {
             return Ok((ctx, Vec::new()));
@@ -189,14 +375,14 @@ impl Engine {
         let periods_table = periods_table(periods)?;
         ctx.register_table("periods", periods_table)
             .map_err(datafusion_error("registering periods"))?;
-        for (name, sql) in prelude_views() {
+        for (name, sql) in views.iter().filter(|(v, _)| wanted.contains(*v)) {
             let context = format!("{}: view {name}", PRELUDE.file);
             let df = ctx
                 .sql_with_options(sql, read_only())
                 .await
                 .and_then(|df| df.with_param_values(as_param_values(&values)))
                 .map_err(datafusion_error(context.clone()))?;
-            ctx.register_table(name, df.into_view())
+            ctx.register_table(*name, df.into_view())
                 .map_err(datafusion_error(context))?;
         }
         Ok((ctx, values))
@@ -223,7 +409,7 @@ impl Engine {
                 .map(|back| params.period.quarters_back(back))
                 .collect(),
         };
-        let (ctx, values) = self.session(Some((&params, &periods))).await?;
+        let (ctx, values) = self.session(query.text, Some((&params, &periods))).await?;
         run(&ctx, query.text, &values, query.file).await
     }
 
@@ -233,24 +419,10 @@ impl Engine {
         refuse_writes(text)?;
         let periods = params.map(|p| vec![p.period]).unwrap_or_default();
         let (ctx, values) = self
-            .session(params.map(|p| (p, periods.as_slice())))
+            .session(text, params.map(|p| (p, periods.as_slice())))
             .await?;
         run(&ctx, text, &values, "the query").await
     }
-}
-
-fn mem_table(table: &CheckedTable, partitions: usize) -> Result<Arc<MemTable>, Error> {
-    let n = partitions.max(1);
-    let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
-    for (i, batch) in table.batches.iter().enumerate() {
-        parts[i % n].push(batch.clone());
-    }
-    MemTable::try_new(table.schema.clone(), parts)
-        .map(Arc::new)
-        .map_err(datafusion_error(format!(
-            "registering table {}",
-            table.spec.name
-        )))
 }
 
 fn periods_table(periods: &[Period]) -> Result<Arc<MemTable>, Error> {

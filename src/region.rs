@@ -3,10 +3,8 @@
 
 use std::fmt;
 
-use datafusion::arrow::array::AsArray;
-
 use crate::diagnostics::Error;
-use crate::load::Dataset;
+use crate::store::Store;
 
 /// The level a figure is grouped by, from the top (national) down (emd).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
@@ -50,27 +48,18 @@ impl fmt::Display for RegionLevel {
 
 /// Checks a scope given with `--region`: 2, 5 or 10 digits, and a 시도, 시군구 or 읍면동
 /// code that exists in the regions table.
-pub fn check_scope(code: &str, dataset: &Dataset) -> Result<String, Error> {
+pub fn check_scope(code: &str, store: &Store) -> Result<String, Error> {
     if !code.bytes().all(|b| b.is_ascii_digit()) || RegionLevel::of_code(code).is_none() {
         return Err(Error::Usage(format!(
             "--region {code}: a region is a 2-digit 시도, 5-digit 시군구 or 10-digit 읍면동 code"
         )));
     }
-    let regions = dataset
-        .table("regions")
-        .expect("the regions table is always loaded");
-    let column = regions.table.spec.column_index("emd_code");
-    let exists = regions.table.batches.iter().any(|b| {
-        b.column(column)
-            .as_string::<i32>()
-            .iter()
-            .flatten()
-            .any(|emd| emd.starts_with(code))
-    });
-    if !exists {
+    if !store.has_region(code)? {
         return Err(Error::Usage(format!(
             "--region {code}: no such region in {}",
-            regions.source.file
+            store
+                .table("regions")
+                .map_or("the regions", |t| t.source.file.as_str())
         )));
     }
     Ok(code.to_string())

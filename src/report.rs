@@ -9,11 +9,12 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::diagnostics::Error;
-use crate::load::{BUILT_IN_REGIONS, Dataset, Format, bytes_sha256, file_sha256};
+use crate::load::Format;
 use crate::output::ResultTable;
 use crate::period::Period;
 use crate::query::{Engine, FIGURES, PRELUDE, Params, QueryFile, figure};
 use crate::region::RegionLevel;
+use crate::store::{Store, bytes_sha256};
 use crate::template::{CellFormat, ChartKind, SheetKind, SheetSpec, Template};
 
 /// One cell of a result table, as a report shows it.
@@ -111,7 +112,7 @@ pub struct InputFile {
     pub table: &'static str,
     pub file: String,
     pub format: Format,
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<String>,
     pub bytes: u64,
     pub sha256: String,
     pub read: u64,
@@ -223,7 +224,7 @@ impl Report<'_> {
 type Cache = HashMap<(&'static str, RegionLevel, String), Rows>;
 
 async fn compute(
-    engine: &Engine,
+    engine: &Engine<'_>,
     cache: &mut Cache,
     query: &'static QueryFile,
     level: RegionLevel,
@@ -247,8 +248,8 @@ async fn compute(
 /// Computes every sheet of `template` for `period` and `scope`.
 pub async fn build<'t>(
     template: &'t Template,
-    dataset: &Dataset,
-    engine: &Engine,
+    store: &Store,
+    engine: &Engine<'_>,
     period: Period,
     scope: Option<String>,
     generated_at: NaiveDateTime,
@@ -361,32 +362,25 @@ pub async fn build<'t>(
         scope_name,
         generated_at,
         sheets,
-        inputs: inputs(dataset)?,
+        inputs: inputs(store),
         queries,
     })
 }
 
-fn inputs(dataset: &Dataset) -> Result<Vec<InputFile>, Error> {
-    dataset
+fn inputs(store: &Store) -> Vec<InputFile> {
+    store
         .tables
         .iter()
-        .map(|t| {
-            let sha256 = match (&t.source.sha256, &t.source.path) {
-                (Some(known), _) => known.clone(),
-                (None, Some(path)) => file_sha256(path)?,
-                (None, None) => bytes_sha256(BUILT_IN_REGIONS),
-            };
-            Ok(InputFile {
-                table: t.table.spec.name,
-                file: t.source.file.clone(),
-                format: t.source.format,
-                encoding: t.source.encoding,
-                bytes: t.source.bytes,
-                sha256,
-                read: t.table.tally.read,
-                accepted: t.table.tally.accepted,
-                rejected: t.table.tally.rejected,
-            })
+        .map(|t| InputFile {
+            table: t.spec.name,
+            file: t.source.file.clone(),
+            format: t.source.format,
+            encoding: t.source.encoding.clone(),
+            bytes: t.source.bytes,
+            sha256: t.sha256.clone(),
+            read: t.tally.read,
+            accepted: t.tally.accepted,
+            rejected: t.tally.rejected,
         })
         .collect()
 }

@@ -5,12 +5,10 @@ use std::fs;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema};
-use hubstat::load::Dataset;
 use hubstat::period::parse_date;
 
-use crate::support::{TODAY, code, expect_file, hubstat, load, root, stderr, stdout};
+use crate::support::{Loaded, TODAY, code, expect_file, hubstat, load, root, stderr, stdout};
 
 /// Every folder of fixtures/bad gives exactly the lines and the exit code of its expected.txt.
 #[test]
@@ -141,9 +139,8 @@ fn usage_errors_exit_2() {
     assert_eq!(code(&hubstat(&["--help"])), 0);
 }
 
-fn table(dataset: &Dataset, name: &str) -> RecordBatch {
-    let t = &dataset.table(name).unwrap().table;
-    concat_batches(&t.schema, &t.batches).unwrap()
+fn table(dataset: &Loaded, name: &str) -> RecordBatch {
+    dataset.rows(name)
 }
 
 const VISITS_HEADER: [&str; 8] = [
@@ -300,7 +297,7 @@ fn a_table_loads_the_same_from_every_form() {
         let dir = folder_with_visits(name, file, &bytes);
         let dataset = load(dir.path());
         assert_eq!(
-            dataset.rejected(),
+            dataset.store.rejected(),
             0,
             "{name}: {:?}",
             dataset.problems.listed()
@@ -461,7 +458,7 @@ fn problems_are_named_at_their_line_for_every_line_ending_and_encoding() {
             // Header 1, V1 2, V2 3-4, a blank line 5, V3 6.
             assert_eq!(lines, [6], "{name}, CP949 {cp949}");
             let visits = dataset.table("visits").unwrap();
-            assert_eq!(visits.table.tally.read, 3, "{name}, CP949 {cp949}");
+            assert_eq!(visits.tally.read, 3, "{name}, CP949 {cp949}");
         }
     }
 }
@@ -501,15 +498,12 @@ fn children_of_a_rejected_team_are_rejected_and_counted() {
         "{parent_rejected:?}"
     );
     for table in ["staff", "visits"] {
-        let t = dataset.table(table).unwrap().table.tally;
+        let t = dataset.table(table).unwrap().tally;
         assert_eq!(t.read, t.accepted + t.rejected, "{table}");
     }
+    assert_eq!(dataset.table("staff").unwrap().tally.rejected, staff_of_t1);
     assert_eq!(
-        dataset.table("staff").unwrap().table.tally.rejected,
-        staff_of_t1
-    );
-    assert_eq!(
-        dataset.table("visits").unwrap().table.tally.rejected,
+        dataset.table("visits").unwrap().tally.rejected,
         visits_of_t1
     );
 }

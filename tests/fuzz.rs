@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -82,7 +81,7 @@ struct Checked {
 }
 
 fn check(dir: &Path) -> Checked {
-    let output = Command::new(env!("CARGO_BIN_EXE_hubstat"))
+    let output = crate::support::command()
         .args([
             "check",
             "--format",

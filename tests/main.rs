@@ -7,4 +7,5 @@ mod figures;
 mod fuzz;
 mod query;
 mod report;
+mod store;
 mod synth;

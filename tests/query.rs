@@ -8,9 +8,7 @@ use hubstat::period::Period;
 use hubstat::query::{Engine, FIGURES, Params};
 use hubstat::region::RegionLevel;
 
-use crate::support::{
-    TODAY, assert_fails, code, copy_of_figures_data, hubstat, sample, stderr, stdout,
-};
+use crate::support::{TODAY, assert_fails, code, hubstat, sample, stderr, stdout};
 
 /// The columns of each figure, in the catalogue's order (figures.md).
 fn catalogue_columns(figure: &str) -> Vec<&'static str> {
@@ -81,7 +79,7 @@ fn catalogue_columns(figure: &str) -> Vec<&'static str> {
 #[test]
 fn every_figure_runs_at_every_level_and_period() {
     let dataset = sample();
-    let engine = Engine::new(&dataset).unwrap();
+    let engine = Engine::new(&dataset.store, crate::support::engine_options()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let levels = [
         RegionLevel::National,
@@ -436,47 +434,4 @@ fn list_names_every_figure_with_its_title() {
         );
     }
     assert!(out.contains("설치현황 (Team coverage)"), "{out}");
-}
-
-/// With --cache, the second run reads the checked tables kept by the first and gives the
-/// same answer; changing a file's content makes a new entry with the new answer.
-#[test]
-fn the_cache_gives_the_same_figures_until_a_file_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    copy_of_figures_data(&data);
-    let cache = dir.path().join("cache");
-    let run = || {
-        let output = hubstat(&[
-            "query",
-            "visits",
-            "--data",
-            data.to_str().unwrap(),
-            "--period",
-            "2020Q3",
-            "--level",
-            "sido",
-            "--cache",
-            cache.to_str().unwrap(),
-            "--today",
-            TODAY,
-        ]);
-        assert_eq!(code(&output), 0, "{}", stderr(&output));
-        stdout(&output)
-    };
-    let first = run();
-    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1);
-    assert_eq!(run(), first);
-    assert_eq!(
-        fs::read_dir(&cache).unwrap().count(),
-        1,
-        "the entry was reused"
-    );
-    let mut visits = fs::read_to_string(data.join("visits.csv")).unwrap();
-    visits.push_str("V12,4211025000,T3,H9,2020-08-01,방문,노인\n");
-    fs::write(data.join("visits.csv"), visits).unwrap();
-    let changed = run();
-    assert_eq!(fs::read_dir(&cache).unwrap().count(), 2);
-    assert!(changed.contains("\n42,강원도,2,2,"), "{changed}");
-    assert_ne!(changed, first);
 }

@@ -116,7 +116,7 @@ fn matches(
 /// Every figure cell of every table sheet equals the query's own value; totals come first.
 fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>) {
     let dataset = sample();
-    let engine = Engine::new(&dataset).unwrap();
+    let engine = Engine::new(&dataset.store, crate::support::engine_options()).unwrap();
     let mut workbook: Xlsx<_> = calamine::open_workbook(xlsx).unwrap();
     let names: Vec<String> = template
         .sheets
@@ -205,7 +205,7 @@ fn quarterly_report_holds_the_queries_values() {
 
     // The summary's current-period column holds the national figures.
     let dataset = sample();
-    let engine = Engine::new(&dataset).unwrap();
+    let engine = Engine::new(&dataset.store, crate::support::engine_options()).unwrap();
     let coverage = expected_rows(&engine, "coverage", RegionLevel::National, None);
     let mut workbook: Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
     let summary = workbook.worksheet_range("요약").unwrap();

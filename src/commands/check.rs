@@ -6,26 +6,39 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use super::{load_options, write_stdout};
-use crate::check::{Problem, RuleCount, Severity, Tally};
+use super::{open_store, today, write_stdout};
+use crate::check::{Problem, ProblemLog, RuleCount, Severity, Tally};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::load::{Dataset, LoadOptions, Source};
+use crate::load::Source;
+use crate::store::Store;
+
+/// An export's store and every problem found in it.
+struct Checked {
+    /// The export folder (or store) as the user named it.
+    data: String,
+    store: Store,
+    problems: ProblemLog,
+}
 
 pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     let cap = (args.max_problems > 0).then_some(args.max_problems);
-    // Checking reads every file, whatever the cache holds: problems are its output.
-    let options = LoadOptions {
-        cache: None,
-        ..load_options(&args.data, cap)
+    // An unchanged export is answered from its store, which keeps every problem; only the
+    // warnings that depend on the day are worked out again.
+    let store = open_store(&args.data)?;
+    let problems = store.problems(today(&args.data), cap)?;
+    let data = args.data.data.as_ref().or(args.data.store.as_ref());
+    let checked = Checked {
+        data: data.map(|d| d.display().to_string()).unwrap_or_default(),
+        store,
+        problems,
     };
-    let dataset = Dataset::load(&options)?;
     let text = match args.format {
-        CheckFormat::Text => text_report(&dataset),
-        CheckFormat::Json => json_report(&dataset),
+        CheckFormat::Text => text_report(&checked),
+        CheckFormat::Json => json_report(&checked),
     };
     write_stdout(text.as_bytes())?;
-    Ok(if dataset.rejected() > 0 {
+    Ok(if checked.store.rejected() > 0 {
         ExitStatus::DataProblems
     } else {
         ExitStatus::Success
@@ -36,7 +49,7 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(s.width())))
 }
 
-fn text_report(dataset: &Dataset) -> String {
+fn text_report(dataset: &Checked) -> String {
     let mut out = String::new();
     for problem in dataset.problems.listed() {
         let _ = writeln!(out, "{problem}");
@@ -59,6 +72,7 @@ fn text_report(dataset: &Dataset) -> String {
         out.push('\n');
     }
     let file_width = dataset
+        .store
         .tables
         .iter()
         .map(|t| t.source.file.width())
@@ -74,22 +88,22 @@ fn text_report(dataset: &Dataset) -> String {
         "accepted",
         "rejected"
     );
-    for t in &dataset.tables {
+    for t in &dataset.store.tables {
         let Tally {
             read,
             accepted,
             rejected,
-        } = t.table.tally;
+        } = t.tally;
         let _ = writeln!(
             out,
             "{}  {}  {read:>10}  {accepted:>10}  {rejected:>10}",
-            pad(t.table.spec.name, 13),
+            pad(t.spec.name, 13),
             pad(&t.source.file, file_width),
         );
     }
     let errors = dataset.problems.total(Severity::Error);
     let warnings = dataset.problems.total(Severity::Warning);
-    let rejected = dataset.rejected();
+    let rejected = dataset.store.rejected();
     out.push('\n');
     if errors == 0 {
         let _ = writeln!(out, "no problems; {warnings} warnings");
@@ -123,17 +137,18 @@ struct JsonReport<'a> {
     rejected_rows: u64,
 }
 
-fn json_report(dataset: &Dataset) -> String {
+fn json_report(dataset: &Checked) -> String {
     let listed = dataset.problems.listed();
     let report = JsonReport {
-        data: dataset.data.display().to_string(),
+        data: dataset.data.clone(),
         tables: dataset
+            .store
             .tables
             .iter()
             .map(|t| TableReport {
-                table: t.table.spec.name,
+                table: t.spec.name,
                 source: &t.source,
-                tally: t.table.tally,
+                tally: t.tally,
             })
             .collect(),
         problems: listed
@@ -147,7 +162,7 @@ fn json_report(dataset: &Dataset) -> String {
         not_listed: dataset.problems.not_listed().collect(),
         problem_count: dataset.problems.total(Severity::Error),
         warning_count: dataset.problems.total(Severity::Warning),
-        rejected_rows: dataset.rejected(),
+        rejected_rows: dataset.store.rejected(),
     };
     let mut text = serde_json::to_string_pretty(&report).expect("the report serializes");
     text.push('\n');

@@ -2,21 +2,23 @@
 //! the results to the output stage. Gives the exit status of a command that finished.
 
 mod check;
+mod import;
 mod list;
 mod query;
 mod report;
+mod store;
 mod synth;
 
 use std::io::{self, IsTerminal, Write};
 
-use crate::cli::{Command, DataArgs, FigureArgs, OutputArgs, PeriodArgs};
+use crate::cli::{Command, DataArgs, EngineArgs, FigureArgs, OutputArgs, PeriodArgs};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::load::{Dataset, LoadOptions};
 use crate::output::{self, OutputFormat, ResultTable};
 use crate::period::{Period, days};
 use crate::progress::Progress;
-use crate::query::Params;
+use crate::query::{EngineOptions, Params};
 use crate::region::check_scope;
+use crate::store::{Store, StoreOptions};
 
 pub fn run(command: Command) -> Result<ExitStatus, Error> {
     match command {
@@ -26,6 +28,8 @@ pub fn run(command: Command) -> Result<ExitStatus, Error> {
         Command::Report(args) => report::run(&args),
         Command::Synth(args) => synth::run(&args),
         Command::List(args) => list::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Store(args) => store::run(&args),
     }
 }
 
@@ -37,32 +41,34 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::io("<tokio runtime>", e))
 }
 
-fn load_options(args: &DataArgs, max_problems: Option<u64>) -> LoadOptions {
-    let today = args
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    LoadOptions {
+pub(crate) fn store_options(args: &DataArgs) -> StoreOptions {
+    StoreOptions {
         data: args.data.clone(),
+        store: args.store.clone(),
+        no_store: args.no_store,
         encoding: args.encoding,
-        today: days(today),
-        max_problems,
         progress: Progress::new(true),
-        cache: args.cache.clone(),
     }
 }
 
-/// Loads and checks the export for a command that computes figures: rejected rows stop it,
-/// unless it was told to go on without them, and then it says how many were left out.
-fn load_checked(args: &DataArgs, skip_invalid: bool) -> Result<Dataset, Error> {
-    let dataset = Dataset::load(&load_options(args, Some(0)))?;
-    dataset.require_clean(skip_invalid)?;
-    for t in dataset.tables.iter().filter(|t| t.table.tally.rejected > 0) {
-        eprintln!(
-            "note: {} of {} rows of {} rejected and left out (--skip-invalid)",
-            t.table.tally.rejected, t.table.tally.read, t.source.file
-        );
+/// The day after which events are warned about.
+fn today(args: &DataArgs) -> i32 {
+    days(
+        args.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive()),
+    )
+}
+
+/// Opens the store of a command that computes figures, brought up to date with its export.
+fn open_store(args: &DataArgs) -> Result<Store, Error> {
+    Store::open(&store_options(args))
+}
+
+fn engine_options(args: &EngineArgs) -> EngineOptions {
+    EngineOptions {
+        skip_invalid: args.skip_invalid,
+        memory_limit: args.memory_limit,
     }
-    Ok(dataset)
 }
 
 impl PeriodArgs {
@@ -77,12 +83,12 @@ impl PeriodArgs {
 
 impl FigureArgs {
     /// The parameters of a figure, with the scope checked against the regions.
-    fn params(&self, dataset: &Dataset) -> Result<Option<Params>, Error> {
+    fn params(&self, store: &Store) -> Result<Option<Params>, Error> {
         let Some(period) = self.period.resolve()? else {
             return Ok(None);
         };
         let scope = match &self.region {
-            Some(code) => Some(check_scope(code, dataset)?),
+            Some(code) => Some(check_scope(code, store)?),
             None => None,
         };
         Ok(Some(Params {

@@ -1,7 +1,7 @@
 //! `hubstat query NAME` and `hubstat sql`: a figure of the catalogue or an analyst's
-//! read-only SQL over the checked tables, written as a table, CSV, JSON, XLSX or Parquet.
+//! read-only SQL over the checked store, written as a table, CSV, JSON, XLSX or Parquet.
 
-use super::{load_checked, runtime, write_result};
+use super::{engine_options, open_store, runtime, write_result};
 use crate::cli::{QueryArgs, SqlArgs};
 use crate::diagnostics::{Error, ExitStatus};
 use crate::query::{Engine, FIGURES, figure};
@@ -15,11 +15,15 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
             names.join(", ")
         ))
     })?;
-    let dataset = load_checked(&args.data, args.output.skip_invalid)?;
-    let params = args.figure.params(&dataset)?.ok_or_else(|| {
-        Error::Usage("a figure needs a period: --period 2020Q4 or --from DATE --to DATE".into())
-    })?;
-    let engine = Engine::new(&dataset)?;
+    let params_given = args.figure.period.resolve()?.is_some();
+    if !params_given {
+        return Err(Error::Usage(
+            "a figure needs a period: --period 2020Q4 or --from DATE --to DATE".into(),
+        ));
+    }
+    let store = open_store(&args.data)?;
+    let params = args.figure.params(&store)?.expect("a period was given");
+    let engine = Engine::new(&store, engine_options(&args.engine))?;
     let table = runtime()?.block_on(engine.figure(query, &params))?;
     write_result(&table, &args.output, query.name)?;
     Ok(ExitStatus::Success)
@@ -31,9 +35,9 @@ pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
         (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
         (None, None) => return Err(Error::Usage("give a query or --file FILE".into())),
     };
-    let dataset = load_checked(&args.data, args.output.skip_invalid)?;
-    let params = args.figure.params(&dataset)?;
-    let engine = Engine::new(&dataset)?;
+    let store = open_store(&args.data)?;
+    let params = args.figure.params(&store)?;
+    let engine = Engine::new(&store, engine_options(&args.engine))?;
     let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
     write_result(&table, &args.output, "query")?;
     Ok(ExitStatus::Success)

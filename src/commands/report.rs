@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 
-use super::{load_checked, runtime, write_stdout};
+use super::{engine_options, open_store, runtime, write_stdout};
 use crate::cli::ReportArgs;
 use crate::diagnostics::{Error, ExitStatus};
 use crate::output::write_atomically;
@@ -68,16 +68,16 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         _ => {}
     }
     let generated_at = generated_at(args)?;
-    let dataset = load_checked(&args.data, args.skip_invalid)?;
+    let store = open_store(&args.data)?;
     let scope = match &args.region {
-        Some(code) => Some(check_scope(code, &dataset)?),
+        Some(code) => Some(check_scope(code, &store)?),
         None => None,
     };
-    let engine = Engine::new(&dataset)?;
+    let engine = Engine::new(&store, engine_options(&args.engine))?;
     let bar = Progress::new(true).step("report");
     let report = runtime()?.block_on(report::build(
         &template,
-        &dataset,
+        &store,
         &engine,
         period,
         scope,

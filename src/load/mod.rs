@@ -1,8 +1,7 @@
-//! Takes an export folder and gives the checked tables of the data contract: finds one file
-//! per table, reads CSV (UTF-8 or CP949), XLSX or Parquet, falls back to the built-in regions,
-//! and runs every row through the checks, keeping each problem with its file, line and column.
+//! Takes an export folder and gives its tables' rows checked against their own table's
+//! rules: finds one file per table, reads CSV (UTF-8 or CP949), XLSX or Parquet (or the
+//! built-in regions), and hands each row with its line to the checker.
 
-mod cache;
 mod csv;
 mod parquet;
 mod xlsx;
@@ -12,9 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use cache::{bytes_sha256, file_sha256};
-
-use crate::check::{Cell, CheckedTable, Known, ProblemLog, TableChecker};
+use crate::check::{Cell, CheckOutput, CheckedTable, TableChecker};
 use crate::contract::{TABLES, Table};
 use crate::diagnostics::{Error, catch_panic};
 use crate::progress::Progress;
@@ -22,20 +19,8 @@ use crate::progress::Progress;
 /// The built-in 행정기관코드 history in the contract's `regions` layout (see assets/regions/README.md).
 pub const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/regions.csv");
 
-/// Rows between two updates of a progress bar.
-const PROGRESS_ROWS: u64 = 16 * 1024;
-
-/// Tables loaded first, in this order: later tables refer to their keys.
-const SEQUENTIAL: [&str; 4] = ["regions", "teams", "team_areas", "staff"];
-
-/// Tables loaded side by side after those, a group per thread (a group in order).
-const SIDE_BY_SIDE: [&[&str]; 5] = [
-    &["visits"],
-    &["service_links"],
-    &["cases", "case_meetings"],
-    &["discoveries"],
-    &["targets"],
-];
+/// How problems and reports name the built-in regions.
+pub const BUILT_IN_REGIONS_FILE: &str = "(built-in regions)";
 
 /// How CSV bytes are turned into text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -63,7 +48,7 @@ pub enum Format {
 }
 
 /// Where a table came from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Source {
     /// The path as the user would open it; `(built-in regions)` for the built-in reference.
     pub file: String,
@@ -71,170 +56,12 @@ pub struct Source {
     pub path: Option<PathBuf>,
     pub format: Format,
     /// The text encoding found in a CSV file.
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<String>,
     pub bytes: u64,
-    /// SHA-256 of the file's content, when loading already computed it (with a cache).
-    #[serde(skip)]
-    pub sha256: Option<String>,
-}
-
-/// A table of the contract as loaded from its source.
-#[derive(Debug, Clone)]
-pub struct LoadedTable {
-    pub source: Source,
-    pub table: CheckedTable,
-}
-
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub data: PathBuf,
-    pub encoding: Encoding,
-    /// Days since 1970-01-01: events after this day are warned about.
-    pub today: i32,
-    /// How many problems of one rule on one column to keep for listing (`None`: all).
-    pub max_problems: Option<u64>,
-    /// Where the progress of loading is shown.
-    pub progress: Progress,
-    /// A folder keeping checked tables of earlier runs, keyed by the files' content. A load
-    /// from it has the tables and their tallies but lists no problems: for commands that
-    /// compute figures, not for `check`.
-    pub cache: Option<PathBuf>,
-}
-
-/// All tables of one export folder, checked, with the problems found.
-#[derive(Debug)]
-pub struct Dataset {
-    pub data: PathBuf,
-    pub tables: Vec<LoadedTable>,
-    pub problems: ProblemLog,
-}
-
-impl Dataset {
-    /// Loads every table: first, one after the other, the tables whose keys others refer to;
-    /// then the rest side by side, a group per thread, each with a copy of those keys.
-    pub fn load(options: &LoadOptions) -> Result<Dataset, Error> {
-        let files = find_files(&options.data)?;
-        let Some(cache) = &options.cache else {
-            return Dataset::load_files(options, &files);
-        };
-        let hashes = cache::hashes(&files)?;
-        let entry = cache::entry_dir(cache, options, &hashes);
-        if let Some(tables) = cache::read(&entry) {
-            return Ok(Dataset {
-                data: options.data.clone(),
-                tables,
-                problems: ProblemLog::new(options.max_problems),
-            });
-        }
-        let mut dataset = Dataset::load_files(options, &files)?;
-        for t in &mut dataset.tables {
-            let i = TABLES
-                .iter()
-                .position(|s| s.name == t.table.spec.name)
-                .expect("a contract table");
-            t.source.sha256 = hashes[i]
-                .clone()
-                .or_else(|| Some(cache::bytes_sha256(BUILT_IN_REGIONS)));
-        }
-        cache::write(&entry, &dataset.tables)?;
-        Ok(dataset)
-    }
-
-    fn load_files(options: &LoadOptions, files: &[Option<PathBuf>]) -> Result<Dataset, Error> {
-        let file_of = |name: &str| {
-            let i = TABLES
-                .iter()
-                .position(|t| t.name == name)
-                .expect("a contract table");
-            (TABLES[i], files[i].clone())
-        };
-        let mut problems = ProblemLog::new(options.max_problems);
-        let mut known = Known::default();
-        let mut tables = Vec::new();
-        for name in SEQUENTIAL {
-            let (spec, path) = file_of(name);
-            let loaded = match path {
-                Some(path) => load_file(spec, &path, options, &mut problems, &mut known)?,
-                None if spec.name == "regions" => {
-                    load_built_in_regions(options, &mut problems, &mut known)?
-                }
-                None => continue,
-            };
-            tables.push(loaded);
-        }
-        let results: Vec<Result<(Vec<LoadedTable>, ProblemLog), Error>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = SIDE_BY_SIDE
-                    .iter()
-                    .map(|group| {
-                        let mut known = known.clone();
-                        let group: Vec<_> = group.iter().map(|name| file_of(name)).collect();
-                        scope.spawn(move || {
-                            let mut log = ProblemLog::new(options.max_problems);
-                            let mut loaded = Vec::new();
-                            for (spec, path) in group {
-                                if let Some(path) = path {
-                                    loaded.push(load_file(
-                                        spec, &path, options, &mut log, &mut known,
-                                    )?);
-                                }
-                            }
-                            Ok((loaded, log))
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|payload| {
-                            Err(Error::Internal {
-                                path: options.data.clone(),
-                                message: crate::diagnostics::panic_text(payload.as_ref()),
-                            })
-                        })
-                    })
-                    .collect()
-            });
-        for result in results {
-            let (loaded, log) = result?;
-            tables.extend(loaded);
-            problems.append(log);
-        }
-        Ok(Dataset {
-            data: options.data.clone(),
-            tables,
-            problems,
-        })
-    }
-
-    pub fn table(&self, name: &str) -> Option<&LoadedTable> {
-        self.tables.iter().find(|t| t.table.spec.name == name)
-    }
-
-    pub fn rejected(&self) -> u64 {
-        self.tables.iter().map(|t| t.table.tally.rejected).sum()
-    }
-
-    /// Stops a command when rows were rejected, unless it was told to go on without them.
-    pub fn require_clean(&self, skip_invalid: bool) -> Result<(), Error> {
-        let rejected: Vec<String> = self
-            .tables
-            .iter()
-            .filter(|t| t.table.tally.rejected > 0)
-            .map(|t| format!("{} in {}", t.table.tally.rejected, t.source.file))
-            .collect();
-        if rejected.is_empty() || skip_invalid {
-            return Ok(());
-        }
-        Err(Error::Rejected {
-            summary: format!("rows rejected: {}", rejected.join(", ")),
-            data: self.data.clone(),
-        })
-    }
 }
 
 /// Finds the one file of each contract table in `dir`, in contract order.
-fn find_files(dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
+pub fn find_files(dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
     if !dir.is_dir() {
         return Err(Error::input(dir, "no such folder"));
     }
@@ -288,15 +115,16 @@ pub trait RowSink {
     fn row(&mut self, line: u64, cells: &[Cell]);
 }
 
+/// Rows between two updates of a progress bar.
+const PROGRESS_ROWS: u64 = 16 * 1024;
+
 /// Feeds a reader's rows into the checker of one table.
 struct Sink<'a> {
     spec: &'static Table,
     bar: indicatif::ProgressBar,
     rows: u64,
     file: &'a str,
-    options: &'a LoadOptions,
-    problems: Option<&'a mut ProblemLog>,
-    known: Option<&'a mut Known>,
+    out: Option<&'a mut dyn CheckOutput>,
     checker: Option<TableChecker<'a>>,
 }
 
@@ -304,18 +132,15 @@ impl<'a> Sink<'a> {
     fn new(
         spec: &'static Table,
         file: &'a str,
-        options: &'a LoadOptions,
-        problems: &'a mut ProblemLog,
-        known: &'a mut Known,
+        progress: &Progress,
+        out: &'a mut dyn CheckOutput,
     ) -> Self {
         Sink {
             spec,
-            bar: options.progress.rows(file),
+            bar: progress.rows(file),
             rows: 0,
             file,
-            options,
-            problems: Some(problems),
-            known: Some(known),
+            out: Some(out),
             checker: None,
         }
     }
@@ -330,17 +155,10 @@ impl<'a> Sink<'a> {
 
 impl RowSink for Sink<'_> {
     fn header(&mut self, names: Vec<String>) -> Result<(), Error> {
-        let (Some(problems), Some(known)) = (self.problems.take(), self.known.take()) else {
+        let Some(out) = self.out.take() else {
             unreachable!("a reader gives the header once")
         };
-        self.checker = Some(TableChecker::new(
-            self.spec,
-            self.file,
-            &names,
-            self.options.today,
-            problems,
-            known,
-        )?);
+        self.checker = Some(TableChecker::new(self.spec, self.file, &names, out)?);
         Ok(())
     }
 
@@ -384,33 +202,35 @@ fn sniff(head: &[u8]) -> Sniffed {
     }
 }
 
-/// Reads and checks one file; a bug met on the way is an error naming the file.
-fn load_file(
+/// Reads one file of a table and checks its rows against the table's own rules, handing
+/// the rows that keep them and every problem to `out`. A bug met on the way is an error
+/// naming the file.
+pub fn stage_file(
     spec: &'static Table,
     path: &Path,
-    options: &LoadOptions,
-    problems: &mut ProblemLog,
-    known: &mut Known,
-) -> Result<LoadedTable, Error> {
-    catch_panic(path, || read_file(spec, path, options, problems, known))
+    encoding: Encoding,
+    progress: &Progress,
+    out: &mut dyn CheckOutput,
+) -> Result<(Source, CheckedTable), Error> {
+    catch_panic(path, || read_file(spec, path, encoding, progress, out))
 }
 
 fn read_file(
     spec: &'static Table,
     path: &Path,
-    options: &LoadOptions,
-    problems: &mut ProblemLog,
-    known: &mut Known,
-) -> Result<LoadedTable, Error> {
+    choice: Encoding,
+    progress: &Progress,
+    out: &mut dyn CheckOutput,
+) -> Result<(Source, CheckedTable), Error> {
     let file = path.display().to_string();
-    let bytes = fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    let metadata = fs::metadata(path).map_err(|e| Error::io(path, e))?;
     let mut head = [0u8; 8];
     let n = {
         use std::io::Read;
         let mut f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
         f.read(&mut head).map_err(|e| Error::io(path, e))?
     };
-    let mut sink = Sink::new(spec, &file, options, problems, known);
+    let mut sink = Sink::new(spec, &file, progress, out);
     let (format, encoding) = match sniff(&head[..n]) {
         Sniffed::Zip | Sniffed::Ole => {
             xlsx::read(path, &mut sink)?;
@@ -428,58 +248,35 @@ fn read_file(
         }
         Sniffed::Text => {
             let f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let encoding = csv::read(f, path, options.encoding, &mut sink)?;
-            (Format::Csv, Some(encoding))
+            let encoding = csv::read(f, path, choice, &mut sink)?;
+            (Format::Csv, Some(encoding.to_string()))
         }
     };
-    Ok(LoadedTable {
-        table: sink.finish()?,
-        source: Source {
-            file,
-            path: Some(path.to_path_buf()),
-            format,
-            encoding,
-            bytes,
-            sha256: None,
-        },
-    })
+    let table = sink.finish()?;
+    let source = Source {
+        file,
+        path: Some(path.to_path_buf()),
+        format,
+        encoding,
+        bytes: metadata.len(),
+    };
+    Ok((source, table))
 }
 
-fn load_built_in_regions(
-    options: &LoadOptions,
-    problems: &mut ProblemLog,
-    known: &mut Known,
-) -> Result<LoadedTable, Error> {
-    let file = "(built-in regions)";
-    let mut sink = Sink::new(&crate::contract::REGIONS, file, options, problems, known);
+/// The built-in regions, checked like a file.
+pub fn stage_built_in_regions(
+    progress: &Progress,
+    out: &mut dyn CheckOutput,
+) -> Result<(Source, CheckedTable), Error> {
+    let file = BUILT_IN_REGIONS_FILE;
+    let mut sink = Sink::new(&crate::contract::REGIONS, file, progress, out);
     csv::read(BUILT_IN_REGIONS, Path::new(file), Encoding::Utf8, &mut sink)?;
-    Ok(LoadedTable {
-        table: sink.finish()?,
-        source: Source {
-            file: file.to_string(),
-            path: None,
-            format: Format::BuiltIn,
-            encoding: Some("UTF-8"),
-            bytes: BUILT_IN_REGIONS.len() as u64,
-            sha256: None,
-        },
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_table_is_loaded_once_after_the_tables_it_refers_to() {
-        let mut order: Vec<&str> = SEQUENTIAL.to_vec();
-        for group in SIDE_BY_SIDE {
-            order.extend(group.iter());
-        }
-        let mut names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-        assert_eq!(order, names, "contract order");
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), TABLES.len());
-    }
+    let source = Source {
+        file: file.to_string(),
+        path: None,
+        format: Format::BuiltIn,
+        encoding: Some("UTF-8".into()),
+        bytes: BUILT_IN_REGIONS.len() as u64,
+    };
+    Ok((source, sink.finish()?))
 }

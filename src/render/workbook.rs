@@ -477,7 +477,7 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
             input.table,
             input.file.as_str(),
             format,
-            input.encoding.unwrap_or(""),
+            input.encoding.as_deref().unwrap_or(""),
         ];
         for (c, t) in texts.iter().enumerate() {
             widths.fit(c as u16, t);

@@ -1,0 +1,327 @@
+//! Takes the rows of every table that kept their own table's rules and gives the rules across
+//! tables: `foreign key` and `parent rejected` (rows then rejected, all the way down), and
+//! the warnings `region not valid on date`, `outside team life` and `future date`.
+//!
+//! It reads only the columns those rules need, a batch at a time, so that it runs the same
+//! over rows in memory and over the store's Parquet tables.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+
+use super::known::{Known, ParentKey, Span};
+use super::{LINE_COLUMN, Problem, Severity, parent_key_columns};
+use crate::contract::{ForeignKey, Table};
+use crate::diagnostics::Error;
+use crate::period::format_date;
+
+/// The checked rows of one table, as the rules across tables read them.
+pub trait StagedRows {
+    fn spec(&self) -> &'static Table;
+    /// The file the rows came from, as problems name it.
+    fn file(&self) -> &str;
+    /// Column → the values of that column in rows rejected by their table's own rules.
+    fn rejected_keys(&self) -> &BTreeMap<String, BTreeSet<String>>;
+    /// Hands `columns` and the line column over, a batch at a time.
+    fn scan(&self, columns: &[&str], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error>;
+    /// Hands over the foreign-key columns and the line column of the rows rejected by their
+    /// table's own rules, a batch at a time.
+    fn scan_rejected(&self, each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error>;
+}
+
+/// The columns of the foreign keys of rows rejected by their own rules, as kept for
+/// [`StagedRows::scan_rejected`]: the line, then each foreign key's column, as text.
+pub fn rejected_schema(spec: &Table) -> datafusion::arrow::datatypes::SchemaRef {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let mut fields = vec![Field::new(LINE_COLUMN, DataType::Int64, false)];
+    fields.extend(
+        spec.foreign_keys
+            .iter()
+            .map(|fk| Field::new(fk.column, DataType::Utf8, true)),
+    );
+    std::sync::Arc::new(Schema::new(fields))
+}
+
+/// What the rules across tables found in one table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CrossChecked {
+    /// Errors and warnings, in the order of the lines they name.
+    pub problems: Vec<Problem>,
+    /// Lines of the rows rejected, sorted.
+    pub excluded: Vec<u64>,
+}
+
+/// The dates between which a parent row's key is valid or active, for the warnings.
+fn span_columns(spec: &Table) -> Option<(&'static str, &'static str)> {
+    match spec.name {
+        "regions" => Some(("valid_from", "valid_to")),
+        "teams" => Some(("established_on", "closed_on")),
+        _ => None,
+    }
+}
+
+/// The columns the rules across tables read of `spec`.
+fn needed_columns(spec: &Table) -> Vec<&'static str> {
+    let mut columns: Vec<&'static str> = spec.foreign_keys.iter().map(|f| f.column).collect();
+    columns.extend(parent_key_columns(spec));
+    if let Some((from, to)) = span_columns(spec) {
+        columns.extend([from, to]);
+    }
+    if let Some(event) = &spec.event {
+        columns.push(event.date);
+        columns.extend(event.emd);
+    }
+    if spec.name == "staff" {
+        columns.extend(["team_id", "assigned_on", "left_on"]);
+    }
+    columns.sort_unstable();
+    columns.dedup();
+    columns
+}
+
+fn texts<'b>(batch: &'b RecordBatch, column: &str) -> &'b StringArray {
+    batch
+        .column_by_name(column)
+        .unwrap_or_else(|| panic!("the scan gives column {column}"))
+        .as_string::<i32>()
+}
+
+fn dates<'b>(batch: &'b RecordBatch, column: &str) -> &'b Date32Array {
+    batch
+        .column_by_name(column)
+        .unwrap_or_else(|| panic!("the scan gives column {column}"))
+        .as_primitive::<Date32Type>()
+}
+
+fn text_at(array: &StringArray, i: usize) -> Option<&str> {
+    (!array.is_null(i)).then(|| array.value(i))
+}
+
+fn date_at(array: &Date32Array, i: usize) -> Option<i32> {
+    (!array.is_null(i)).then(|| array.value(i))
+}
+
+fn lines(batch: &RecordBatch) -> &Int64Array {
+    batch
+        .column_by_name(LINE_COLUMN)
+        .expect("the scan gives the line column")
+        .as_primitive::<Int64Type>()
+}
+
+/// Runs the rules across tables over `tables`, given in the contract's order (parents before
+/// their children). Gives one result per table, in the same order.
+pub fn check(tables: &[&dyn StagedRows]) -> Result<Vec<CrossChecked>, Error> {
+    let mut known = Known::default();
+    let mut results = Vec::with_capacity(tables.len());
+    for rows in tables {
+        results.push(check_table(*rows, &mut known)?);
+    }
+    Ok(results)
+}
+
+fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked, Error> {
+    let spec = rows.spec();
+    let columns = needed_columns(spec);
+    let parent_keys = parent_key_columns(spec);
+    let spans = span_columns(spec);
+    let mut result = CrossChecked::default();
+    let file = rows.file().to_string();
+    let mut note = |severity, line: u64, column: &str, rule: &str, detail: String, value: &str| {
+        result.problems.push(Problem {
+            severity,
+            file: file.clone(),
+            line,
+            column: column.to_string(),
+            rule: rule.to_string(),
+            detail,
+            value: value.to_string(),
+        });
+    };
+    let mut excluded = Vec::new();
+    rows.scan(&columns, &mut |batch| {
+        let line_of = lines(batch);
+        for i in 0..batch.num_rows() {
+            let line = line_of.value(i) as u64;
+            let mut ok = true;
+            for fk in spec.foreign_keys {
+                let Some(value) = text_at(texts(batch, fk.column), i) else {
+                    continue;
+                };
+                let Some((rule, detail)) = broken_reference(known, fk, value) else {
+                    continue;
+                };
+                note(Severity::Error, line, fk.column, rule, detail, value);
+                ok = false;
+            }
+            if ok {
+                warnings(spec, known, batch, i, line, &mut note);
+            } else {
+                excluded.push(line);
+            }
+            let span: Option<Span> = ok.then(|| {
+                spans.map_or((None, None), |(from, to)| {
+                    (date_at(dates(batch, from), i), date_at(dates(batch, to), i))
+                })
+            });
+            for column in &parent_keys {
+                if let Some(value) = text_at(texts(batch, column), i) {
+                    known.note(spec.name, column, value, span);
+                }
+            }
+        }
+    })?;
+    // A row rejected by its own rules has its foreign keys' problems listed too; it is
+    // rejected already, and counted once.
+    rows.scan_rejected(&mut |batch| {
+        let line_of = lines(batch);
+        for i in 0..batch.num_rows() {
+            let line = line_of.value(i) as u64;
+            for fk in spec.foreign_keys {
+                let Some(value) = text_at(texts(batch, fk.column), i) else {
+                    continue;
+                };
+                let Some((rule, detail)) = broken_reference(known, fk, value) else {
+                    continue;
+                };
+                note(Severity::Error, line, fk.column, rule, detail, value);
+            }
+        }
+    })?;
+    for (column, values) in rows.rejected_keys() {
+        let Some(column) = parent_keys.iter().find(|c| **c == column.as_str()) else {
+            continue;
+        };
+        for value in values {
+            known.note(spec.name, column, value, None);
+        }
+    }
+    // Rows come in the order the table was stored in; problems are listed in file order, a
+    // row's errors before its warnings.
+    result.problems.sort_by_key(|p| (p.line, p.severity));
+    excluded.sort_unstable();
+    result.excluded = excluded;
+    Ok(result)
+}
+
+/// The rule a foreign key's value breaks: `foreign key` when no parent row has it, `parent
+/// rejected` when every parent row with it was rejected.
+fn broken_reference(known: &Known, fk: &ForeignKey, value: &str) -> Option<(&'static str, String)> {
+    match known.parent(fk.references, value) {
+        ParentKey::Accepted => None,
+        ParentKey::Rejected => Some((
+            "parent rejected",
+            format!(
+                "every row of {} with it was rejected",
+                fk.references.table()
+            ),
+        )),
+        ParentKey::Unknown => Some((
+            "foreign key",
+            format!("not in {}", fk.references.describe()),
+        )),
+    }
+}
+
+type Note<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
+
+/// The warnings of an accepted row that depend on other tables: an event under an 읍면동 not
+/// valid on its date, an assignment outside its team's active days.
+fn warnings(
+    spec: &Table,
+    known: &Known,
+    batch: &RecordBatch,
+    i: usize,
+    line: u64,
+    note: &mut Note,
+) {
+    if let Some(event) = &spec.event
+        && let Some(emd_column) = event.emd
+        && let Some(date) = date_at(dates(batch, event.date), i)
+        && let Some(code) = text_at(texts(batch, emd_column), i)
+        && let Some((from, to)) = known.span("regions", "emd_code", code)
+        && (from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t))
+    {
+        let detail = format!(
+            "{emd_column} {code} is valid {}..{}",
+            from.map(format_date).unwrap_or_default(),
+            to.map(format_date).unwrap_or_default()
+        );
+        let value = format_date(date);
+        note(
+            Severity::Warning,
+            line,
+            event.date,
+            "region not valid on date",
+            detail,
+            &value,
+        );
+    }
+    if spec.name == "staff"
+        && let (Some(team), Some(assigned)) = (
+            text_at(texts(batch, "team_id"), i),
+            date_at(dates(batch, "assigned_on"), i),
+        )
+        && let Some((Some(established), closed)) = known.span("teams", "team_id", team)
+    {
+        let left = date_at(dates(batch, "left_on"), i);
+        let outside = assigned < established
+            || closed.is_some_and(|c| assigned >= c || left.is_none_or(|l| l > c));
+        if outside {
+            let detail = format!(
+                "team {team} is active {}..{}",
+                format_date(established),
+                closed.map(format_date).unwrap_or_default()
+            );
+            let value = format!(
+                "{}..{}",
+                format_date(assigned),
+                left.map(format_date).unwrap_or_default()
+            );
+            note(
+                Severity::Warning,
+                line,
+                "assigned_on",
+                "outside team life",
+                detail,
+                &value,
+            );
+        }
+    }
+}
+
+/// The `future date` warnings of a table's accepted rows: events after `today`. Worked out
+/// whenever problems are listed, since they depend on the day they are asked on.
+pub fn future_dates(
+    rows: &dyn StagedRows,
+    excluded: &[u64],
+    today: i32,
+) -> Result<Vec<Problem>, Error> {
+    let Some(event) = &rows.spec().event else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    rows.scan(&[event.date], &mut |batch| {
+        let line_of = lines(batch);
+        let date_of = dates(batch, event.date);
+        for i in 0..batch.num_rows() {
+            let line = line_of.value(i) as u64;
+            if let Some(date) = date_at(date_of, i)
+                && date > today
+                && excluded.binary_search(&line).is_err()
+            {
+                found.push(Problem {
+                    severity: Severity::Warning,
+                    file: rows.file().to_string(),
+                    line,
+                    column: event.date.to_string(),
+                    rule: "future date".into(),
+                    detail: format!("after today {}", format_date(today)),
+                    value: format_date(date),
+                });
+            }
+        }
+    })?;
+    found.sort_by_key(|p| p.line);
+    Ok(found)
+}

@@ -1,0 +1,503 @@
+//! Takes checked rows and problems and gives the store's Parquet files, and reads them back:
+//! a table's rows with row groups split by quarter of its main date (so that a period's
+//! query skips the rest by their statistics), problems as a table of their own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::check::cross::StagedRows;
+use crate::check::{CheckOutput, LINE_COLUMN, Problem, Severity};
+use crate::contract::Table;
+use crate::diagnostics::Error;
+use crate::period::date_of;
+
+/// Rows of a row group: a quarter of a national year's visits holds about a million rows.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// Rows held back at most while quarters fill their row groups; past it the fullest quarter
+/// is written as a smaller row group.
+const HELD_ROWS: usize = 1024 * 1024;
+
+/// Problems written per batch.
+const PROBLEM_BATCH: usize = 8 * 1024;
+
+fn properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1")))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(concat!("hubstat ", env!("CARGO_PKG_VERSION")).to_string())
+        .build()
+}
+
+fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
+    move |e| Error::query(format!("writing {}", path.display()), e)
+}
+
+/// The quarter of a day, as one number (year * 4 + quarter - 1).
+fn quarter_of(day: i32) -> i32 {
+    use chrono::Datelike;
+    let date = date_of(day);
+    date.year() * 4 + date.month0() as i32 / 3
+}
+
+/// Writes a table's rows to Parquet, a row group holding one quarter of its main date.
+pub struct TableWriter {
+    path: PathBuf,
+    date_column: Option<String>,
+    writer: Option<ArrowWriter<File>>,
+    /// Quarter → the rows held back for its next row group.
+    held: BTreeMap<i32, Vec<RecordBatch>>,
+    held_rows: usize,
+}
+
+impl TableWriter {
+    pub fn new(path: PathBuf, spec: &Table) -> TableWriter {
+        TableWriter {
+            path,
+            date_column: spec.event.as_ref().map(|e| e.date.to_string()),
+            writer: None,
+            held: BTreeMap::new(),
+            held_rows: 0,
+        }
+    }
+
+    fn writer(&mut self, schema: &SchemaRef) -> Result<&mut ArrowWriter<File>, Error> {
+        if self.writer.is_none() {
+            let file = File::create(&self.path).map_err(|e| Error::io(&self.path, e))?;
+            let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
+                .map_err(parquet_error(&self.path))?;
+            self.writer = Some(writer);
+        }
+        Ok(self.writer.as_mut().expect("made above"))
+    }
+
+    /// Writes the held rows of one quarter as a row group of their own.
+    fn write_quarter(&mut self, quarter: i32) -> Result<(), Error> {
+        let Some(batches) = self.held.remove(&quarter) else {
+            return Ok(());
+        };
+        let schema = batches[0].schema();
+        let batch = concat_batches(&schema, &batches)
+            .map_err(|e| Error::query("joining rows of a quarter", e))?;
+        self.held_rows -= batch.num_rows();
+        let path = self.path.clone();
+        let writer = self.writer(&schema)?;
+        writer.write(&batch).map_err(parquet_error(&path))?;
+        writer.flush().map_err(parquet_error(&path))
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        let Some(date_column) = &self.date_column else {
+            let path = self.path.clone();
+            return self
+                .writer(&batch.schema())?
+                .write(batch)
+                .map_err(parquet_error(&path));
+        };
+        let dates = batch
+            .column_by_name(date_column)
+            .expect("the main date is a column of the table")
+            .as_primitive::<Date32Type>();
+        let mut rows: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+        for i in 0..batch.num_rows() {
+            let quarter = if dates.is_null(i) {
+                i32::MIN
+            } else {
+                quarter_of(dates.value(i))
+            };
+            rows.entry(quarter).or_default().push(i as u32);
+        }
+        for (quarter, indices) in rows {
+            let part = take_record_batch(batch, &UInt32Array::from(indices))
+                .map_err(|e| Error::query("splitting rows by quarter", e))?;
+            self.held_rows += part.num_rows();
+            let held = self.held.entry(quarter).or_default();
+            held.push(part);
+            if held.iter().map(RecordBatch::num_rows).sum::<usize>() >= ROW_GROUP_ROWS {
+                self.write_quarter(quarter)?;
+            }
+        }
+        while self.held_rows > HELD_ROWS {
+            let fullest = self
+                .held
+                .iter()
+                .max_by_key(|(_, b)| b.iter().map(RecordBatch::num_rows).sum::<usize>())
+                .map(|(q, _)| *q)
+                .expect("rows are held");
+            self.write_quarter(fullest)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is held and closes the file; a table with no rows still gets its schema.
+    pub fn finish(mut self, schema: &SchemaRef) -> Result<(), Error> {
+        let quarters: Vec<i32> = self.held.keys().copied().collect();
+        for quarter in quarters {
+            self.write_quarter(quarter)?;
+        }
+        self.writer(schema)?;
+        let writer = self.writer.take().expect("made above");
+        writer.close().map_err(parquet_error(&self.path))?;
+        Ok(())
+    }
+}
+
+fn problems_schema() -> SchemaRef {
+    let text = |name: &str| Field::new(name, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![
+        text("table"),
+        text("severity"),
+        text("file"),
+        Field::new("line", DataType::Int64, false),
+        text("column"),
+        text("rule"),
+        text("detail"),
+        text("value"),
+    ]))
+}
+
+/// Writes problems to Parquet as they come, a batch at a time.
+pub struct ProblemWriter {
+    path: PathBuf,
+    writer: ArrowWriter<File>,
+    pending: Vec<(String, Problem)>,
+}
+
+impl ProblemWriter {
+    pub fn new(path: PathBuf) -> Result<ProblemWriter, Error> {
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let writer = ArrowWriter::try_new(file, problems_schema(), Some(properties()))
+            .map_err(parquet_error(&path))?;
+        Ok(ProblemWriter {
+            path,
+            writer,
+            pending: Vec::new(),
+        })
+    }
+
+    pub fn push(&mut self, table: &str, problem: Problem) -> Result<(), Error> {
+        self.pending.push((table.to_string(), problem));
+        if self.pending.len() >= PROBLEM_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let text = |f: &dyn Fn(&(String, Problem)) -> &str| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values(pending.iter().map(f)))
+        };
+        let columns: Vec<ArrayRef> = vec![
+            text(&|(t, _)| t),
+            text(&|(_, p)| match p.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            }),
+            text(&|(_, p)| &p.file),
+            Arc::new(Int64Array::from_iter_values(
+                pending.iter().map(|(_, p)| p.line as i64),
+            )),
+            text(&|(_, p)| &p.column),
+            text(&|(_, p)| &p.rule),
+            text(&|(_, p)| &p.detail),
+            text(&|(_, p)| &p.value),
+        ];
+        let batch = RecordBatch::try_new(problems_schema(), columns)
+            .expect("problem columns follow their schema");
+        self.writer.write(&batch).map_err(parquet_error(&self.path))
+    }
+
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.flush()?;
+        self.writer.close().map_err(parquet_error(&self.path))?;
+        Ok(())
+    }
+}
+
+fn read_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
+    move |e| Error::query(format!("reading the store's {}", path.display()), e)
+}
+
+fn excluded_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("table", DataType::Utf8, false),
+        Field::new("line", DataType::Int64, false),
+    ]))
+}
+
+/// Writes the lines of the rows rejected by the rules across tables, by table.
+pub fn write_excluded(path: &Path, excluded: &[(&str, &[u64])]) -> Result<(), Error> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut writer = ArrowWriter::try_new(file, excluded_schema(), Some(properties()))
+        .map_err(parquet_error(path))?;
+    for (table, lines) in excluded {
+        if lines.is_empty() {
+            continue;
+        }
+        let batch = RecordBatch::try_new(
+            excluded_schema(),
+            vec![
+                Arc::new(StringArray::from_iter_values(lines.iter().map(|_| *table))),
+                Arc::new(Int64Array::from_iter_values(
+                    lines.iter().map(|l| *l as i64),
+                )),
+            ],
+        )
+        .expect("columns follow their schema");
+        writer.write(&batch).map_err(parquet_error(path))?;
+    }
+    writer.close().map_err(parquet_error(path))?;
+    Ok(())
+}
+
+/// Reads what [`write_excluded`] wrote: table → sorted lines.
+pub fn read_excluded(path: &Path) -> Result<BTreeMap<String, Vec<u64>>, Error> {
+    let mut excluded: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    scan_file(path, None, &mut |batch| {
+        let tables = batch.column(0).as_string::<i32>();
+        let lines = batch.column(1).as_primitive::<Int64Type>();
+        for i in 0..batch.num_rows() {
+            excluded
+                .entry(tables.value(i).to_string())
+                .or_default()
+                .push(lines.value(i) as u64);
+        }
+    })?;
+    for lines in excluded.values_mut() {
+        lines.sort_unstable();
+    }
+    Ok(excluded)
+}
+
+/// Reads the problems of a store file, in the order they were written.
+pub fn read_problems(path: &Path) -> Result<Vec<(String, Problem)>, Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(read_error(path))?
+        .build()
+        .map_err(read_error(path))?;
+    let mut problems = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        let text = |i: usize| batch.column(i).as_string::<i32>().clone();
+        let (table, severity, file) = (text(0), text(1), text(2));
+        let line = batch.column(3).as_primitive::<Int64Type>().clone();
+        let (column, rule, detail, value) = (text(4), text(5), text(6), text(7));
+        for i in 0..batch.num_rows() {
+            problems.push((
+                table.value(i).to_string(),
+                Problem {
+                    severity: if severity.value(i) == "warning" {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    },
+                    file: file.value(i).to_string(),
+                    line: line.value(i) as u64,
+                    column: column.value(i).to_string(),
+                    rule: rule.value(i).to_string(),
+                    detail: detail.value(i).to_string(),
+                    value: value.value(i).to_string(),
+                },
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The rows of a table file in the order of their lines, without the line column and the
+/// rows of `excluded` lines.
+pub fn read_rows(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(read_error(path))?;
+    let schema = builder.schema().clone();
+    let reader = builder.build().map_err(read_error(path))?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+    let all = concat_batches(&schema, &batches)
+        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+    let line = schema
+        .index_of(LINE_COLUMN)
+        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+    let lines = all.column(line).as_primitive::<Int64Type>();
+    let mut order: Vec<u32> = (0..all.num_rows() as u32)
+        .filter(|i| {
+            excluded
+                .binary_search(&(lines.value(*i as usize) as u64))
+                .is_err()
+        })
+        .collect();
+    order.sort_by_key(|i| lines.value(*i as usize));
+    let keep: Vec<usize> = (0..schema.fields().len()).filter(|i| *i != line).collect();
+    let rows = take_record_batch(&all, &UInt32Array::from(order))
+        .and_then(|b| b.project(&keep))
+        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+    Ok(rows)
+}
+
+/// A checked table of the store, as the rules across tables read it.
+pub struct StoredRows<'a> {
+    pub spec: &'static Table,
+    pub file: &'a str,
+    pub path: PathBuf,
+    /// The foreign keys of the rows rejected by their own rules.
+    pub rejected: PathBuf,
+    pub rejected_keys: &'a BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Reads a Parquet file of the store a batch at a time, `columns` only when given.
+fn scan_file(
+    path: &Path,
+    columns: Option<&[&str]>,
+    each: &mut dyn FnMut(&RecordBatch),
+) -> Result<(), Error> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(read_error(path))?;
+    if let Some(columns) = columns {
+        let mask = ProjectionMask::columns(
+            builder.parquet_schema(),
+            columns.iter().copied().chain([LINE_COLUMN]),
+        );
+        builder = builder.with_projection(mask);
+    }
+    let reader = builder
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(read_error(path))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        each(&batch);
+    }
+    Ok(())
+}
+
+impl StagedRows for StoredRows<'_> {
+    fn spec(&self) -> &'static Table {
+        self.spec
+    }
+
+    fn file(&self) -> &str {
+        self.file
+    }
+
+    fn rejected_keys(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        self.rejected_keys
+    }
+
+    fn scan(&self, columns: &[&str], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error> {
+        scan_file(&self.path, Some(columns), each)
+    }
+
+    fn scan_rejected(&self, each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error> {
+        scan_file(&self.rejected, None, each)
+    }
+}
+
+/// Hands a checked file's output to the store's writers; the first error is kept for the end.
+pub struct StagingOutput {
+    pub table: &'static str,
+    pub rows: TableWriter,
+    pub problems: ProblemWriter,
+    pub rejected: RejectedWriter,
+    pub error: Option<Error>,
+}
+
+impl CheckOutput for StagingOutput {
+    fn problem(&mut self, problem: Problem) {
+        if self.error.is_none()
+            && let Err(e) = self.problems.push(self.table, problem)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn batch(&mut self, batch: RecordBatch) {
+        if self.error.is_none()
+            && let Err(e) = self.rows.write(&batch)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn rejected(&mut self, line: u64, references: &[Option<&str>]) {
+        if self.error.is_none()
+            && let Err(e) = self.rejected.push(line, references)
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Writes the foreign keys of rows rejected by their own rules, a batch at a time.
+pub struct RejectedWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: ArrowWriter<File>,
+    lines: Vec<i64>,
+    values: Vec<Vec<Option<String>>>,
+}
+
+impl RejectedWriter {
+    pub fn new(path: PathBuf, spec: &Table) -> Result<RejectedWriter, Error> {
+        let schema = crate::check::cross::rejected_schema(spec);
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
+            .map_err(parquet_error(&path))?;
+        Ok(RejectedWriter {
+            path,
+            values: vec![Vec::new(); schema.fields().len() - 1],
+            schema,
+            writer,
+            lines: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, line: u64, references: &[Option<&str>]) -> Result<(), Error> {
+        self.lines.push(line as i64);
+        for (column, value) in self.values.iter_mut().zip(references) {
+            column.push(value.map(str::to_string));
+        }
+        if self.lines.len() >= PROBLEM_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        let mut columns: Vec<ArrayRef> =
+            vec![Arc::new(Int64Array::from(std::mem::take(&mut self.lines)))];
+        for column in &mut self.values {
+            columns.push(Arc::new(StringArray::from(std::mem::take(column))));
+        }
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)
+            .expect("columns follow their schema");
+        self.writer.write(&batch).map_err(parquet_error(&self.path))
+    }
+
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.flush()?;
+        self.writer.close().map_err(parquet_error(&self.path))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! Takes a store folder and gives its manifest: what each table was checked from, where its
+//! Parquet files are, its tallies; written aside and swapped in whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::Error;
+use crate::load::Format;
+use crate::output::temp_file_in;
+
+/// The layout of the store's files; a store of another version is checked again from its
+/// export.
+pub const STORE_FORMAT: u32 = 1;
+
+/// The version of `data-contract.md` the checks follow.
+pub const CONTRACT_VERSION: &str = "1.1";
+
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub store_format: u32,
+    pub contract: String,
+    pub hubstat: String,
+    /// The export folder the tables were checked from, when there was one.
+    pub data: Option<String>,
+    /// The `--encoding` the CSV files were read with.
+    pub encoding: String,
+    /// Where the regions came from: the built-in history or a file, with its hash.
+    pub regions: RegionsSource,
+    /// One entry per table present, in the contract's order.
+    pub tables: Vec<TableEntry>,
+    /// The problems of the rules across tables (foreign keys, parent rejected, the warnings
+    /// that depend on other tables), for every table, as a Parquet file of the store.
+    pub cross: String,
+    /// The lines of the rows those rules rejected, by table, as a Parquet file of the store.
+    pub excluded: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionsSource {
+    /// `built-in` or the file's path.
+    pub source: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableEntry {
+    pub table: String,
+    pub source: SourceEntry,
+    /// The rows that keep their table's own rules, with their `_line`: a Parquet file of the
+    /// store, row groups split by quarter of the table's main date.
+    pub parquet: String,
+    /// The problems of the table's own rules, uncapped, as a Parquet file of the store.
+    pub problems: String,
+    /// The foreign keys of the rows rejected by the table's own rules, for their problems
+    /// across tables: a Parquet file of the store.
+    pub rejected: String,
+    /// Rows read, and rows rejected by the table's own rules.
+    pub read: u64,
+    pub rejected_own: u64,
+    /// Rows of `parquet` rejected by the rules across tables.
+    pub rejected_cross: u64,
+    /// Column → values of rejected rows that children may refer to.
+    pub rejected_keys: BTreeMap<String, BTreeSet<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceEntry {
+    /// The path as the user gave it; `(built-in regions)` for the built-in reference.
+    pub file: String,
+    /// The absolute path, to find the file again.
+    pub path: Option<String>,
+    pub format: Format,
+    pub encoding: Option<String>,
+    pub bytes: u64,
+    /// Modification time in nanoseconds since 1970, as the file system gave it.
+    pub modified_ns: Option<i128>,
+    pub sha256: String,
+}
+
+impl Manifest {
+    /// The manifest of `dir`; `None` when there is none or it is of another version, so that
+    /// the store is made again.
+    pub fn read(dir: &Path) -> Result<Option<Manifest>, Error> {
+        let path = dir.join(MANIFEST);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
+            return Ok(None);
+        };
+        let current = manifest.store_format == STORE_FORMAT
+            && manifest.contract == CONTRACT_VERSION
+            && manifest.hubstat == env!("CARGO_PKG_VERSION");
+        Ok(current.then_some(manifest))
+    }
+
+    /// Writes the manifest aside and renames it over the old one: a reader or a crash sees
+    /// the old manifest or the new, never half of one.
+    pub fn write(&self, dir: &Path) -> Result<(), Error> {
+        use std::io::Write;
+        let path = dir.join(MANIFEST);
+        let mut text = serde_json::to_string_pretty(self).expect("a manifest serializes");
+        text.push('\n');
+        let mut temp = temp_file_in(dir, ".json")?;
+        temp.write_all(text.as_bytes())
+            .and_then(|_| temp.as_file().sync_all())
+            .map_err(|e| Error::io(&path, e))?;
+        temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
+    }
+
+    pub fn table(&self, name: &str) -> Option<&TableEntry> {
+        self.tables.iter().find(|t| t.table == name)
+    }
+
+    /// Every file of the store the manifest refers to.
+    pub fn files(&self) -> BTreeSet<String> {
+        let mut files: BTreeSet<String> = self
+            .tables
+            .iter()
+            .flat_map(|t| [t.parquet.clone(), t.problems.clone(), t.rejected.clone()])
+            .collect();
+        files.insert(self.cross.clone());
+        files.insert(self.excluded.clone());
+        files
+    }
+}
