@@ -5,6 +5,10 @@ views of queries/_prelude.sql created as DuckDB views). Used only by bench/run.s
 
 Usage: python3 bench/duckdb_figures.py DATA_DIR PERIOD_QUARTER   (e.g. /tmp/hb/csv 2020Q3)
 Prints the national rows of each figure and the time taken, loading included.
+
+       python3 bench/duckdb_figures.py --sql DATA_DIR FIGURE LEVEL PERIOD_QUARTER
+Prints, for the `duckdb` command line, one figure's SQL over the Parquet export read in place
+(views over read_parquet, no loading): what an analyst would type instead of hubstat query.
 """
 import datetime as dt
 import os
@@ -108,5 +112,29 @@ def main(data, label):
     print(f"duckdb loaded {loaded:.2f} s, total {time.time() - started:.2f} s")
 
 
+def cli_sql(data, figure, level, label):
+    """One figure over the Parquet files in place, as a script for the duckdb command line."""
+    name, start, end = quarter(label)
+    params = {"start": start, "end": end, "as_of": end, "level": level, "scope": "",
+              "year": end.year, "year_start": dt.date(end.year, 1, 1)}
+    out = []
+    for table in TYPES:
+        path = os.path.join(data, f"{table}.parquet")
+        if os.path.exists(path):
+            out.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}');")
+    if not os.path.exists(os.path.join(data, "team_areas.parquet")):
+        out.append("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR);")
+    out.append(f"CREATE TABLE periods AS SELECT '{name}' AS period, DATE '{start}' AS period_start, "
+               f"DATE '{end}' AS period_end;")
+    for view, sql in prelude_views():
+        out.append(f"CREATE VIEW {view} AS {bind(sql, params)};")
+    sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
+    out.append(bind(sql, params).strip().rstrip(";") + ";")
+    print("\n".join(out))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--sql":
+        cli_sql(*sys.argv[2:6])
+    else:
+        main(sys.argv[1], sys.argv[2])

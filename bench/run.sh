@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The benchmark, one command: `bash bench/run.sh` (from anywhere). Builds hubstat in release,
-# generates three national years at scale 1.0 once (CSV and Parquet, about 25 million rows),
-# then measures wall time and peak memory of check, every figure, both reports, a bare
-# DataFusion scan (the floor) and DuckDB computing the quarterly report's figures with the
-# same SQL (the peer), and writes bench/RESULTS.md.
+# generates three national years (CSV and Parquet, about 25 million rows) and ten national
+# years (Parquet, about 64 million rows) once, then measures wall time and peak memory of
+# hubstat's import, check, figures and reports from its store and straight from the files,
+# side by side with DuckDB on the same files in the same run, and writes bench/RESULTS.md.
+# Each measurement is run RUNS times (default 3) and the median is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/hubstat/target}"
 data="${BENCH_DATA:-/tmp/hubstat-bench}"
+runs="${RUNS:-3}"
 period=2020Q3
 today=2026-11-22
 
@@ -17,59 +19,87 @@ scan="$CARGO_TARGET_DIR/release/examples/scan"
 mkdir -p "$data"
 [ -f "$data/csv/visits.csv" ] || "$hubstat" synth --out "$data/csv" >/dev/null
 [ -f "$data/parquet/visits.parquet" ] || "$hubstat" synth --out "$data/parquet" --format parquet >/dev/null
-if [ ! -x "$data/venv/bin/python" ]; then
+[ -f "$data/ten/visits.parquet" ] || "$hubstat" synth --out "$data/ten" --format parquet --from 2011-01-01 >/dev/null
+if [ ! -x "$data/venv/bin/duckdb" ]; then
   python3 -m venv "$data/venv"
-  "$data/venv/bin/pip" install --quiet duckdb
+  "$data/venv/bin/pip" install --quiet duckdb duckdb-cli
 fi
+duckdb="$data/venv/bin/duckdb"
+python="$data/venv/bin/python"
 
-rows=$(awk -F'\t' '{ s += $2 } END { print s }' < <("$scan" "$data/csv" | grep -v '^total'))
+rows_of() { "$scan" "$1" | awk -F'\t' '$1 == "total" { print $2 }'; }
+rows3=$(rows_of "$data/csv")
+rows10=$(rows_of "$data/ten")
 results="bench/RESULTS.md"
 timing=$(mktemp)
 body=$(mktemp)
-trap 'rm -f "$timing" "$body"' EXIT
+sqlfile=$(mktemp)
+trap 'rm -f "$timing" "$body" "$sqlfile"' EXIT
 
-# measure NAME FORMAT COMMAND...: one table row of wall time, peak RSS and input rows per second.
+# measure NAME INPUT SETUP COMMAND...: runs SETUP (a shell snippet, e.g. removing a store)
+# then COMMAND, RUNS times; one table row with the median wall time and peak RSS.
 measure() {
-  local name=$1 format=$2
-  shift 2
-  /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null
-  read -r wall rss < "$timing"
-  printf '| %s | %s | %s s | %s MB | %s |\n' "$name" "$format" "$wall" "$((rss / 1024))" \
-    "$(awk -v r="$rows" -v w="$wall" 'BEGIN { printf "%.1f M", r / w / 1e6 }')" >> "$body"
+  local name=$1 input=$2 setup=$3
+  shift 3
+  local walls=() rsss=()
+  for _ in $(seq "$runs"); do
+    eval "$setup"
+    /usr/bin/time -f "%e %M" -o "$timing" "$@" >/dev/null
+    read -r wall rss < "$timing"
+    walls+=("$wall")
+    rsss+=("$rss")
+  done
+  local wall rss
+  wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  rss=$(printf '%s\n' "${rsss[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  printf '| %s | %s | %s s | %s MB |\n' "$name" "$input" "$wall" "$((rss / 1024))" >> "$body"
 }
 
+store="$data/store"
 for format in csv parquet; do
   dir="$data/$format"
-  measure "floor: DataFusion count(*) per table" "$format" "$scan" "$dir"
-  measure "peer: DuckDB, quarterly report's figures" "$format" "$data/venv/bin/python" bench/duckdb_figures.py "$dir" "$period"
-  measure "hubstat check" "$format" "$hubstat" check --data "$dir" --today "$today"
+  s="$store-$format"
+  measure "floor: DataFusion count(*) per table" "$format 3y" ":" "$scan" "$dir"
+  measure "DuckDB (Python): load the files, compute the quarterly figures" "$format 3y" ":" "$python" bench/duckdb_figures.py "$dir" "$period"
+  measure "hubstat import, fresh store" "$format 3y" "rm -rf $s" "$hubstat" import --data "$dir" --store "$s"
+  measure "hubstat import + report quarterly, fresh store (first run)" "$format 3y" "rm -rf $s" \
+    sh -c "'$hubstat' report quarterly --data '$dir' --store '$s' --period $period --out '$data/out' --today $today"
+  measure "hubstat report quarterly, --no-store" "$format 3y" ":" "$hubstat" report quarterly --data "$dir" --no-store --period "$period" --out "$data/out" --today "$today"
+  measure "hubstat import, nothing changed" "$format 3y" ":" "$hubstat" import --data "$dir" --store "$s"
+  measure "hubstat check, from the store" "$format 3y" ":" "$hubstat" check --data "$dir" --store "$s" --today "$today"
   for figure in coverage staffing visits service_links case_management discoveries team_standard teams_below_standard targets trend; do
-    measure "hubstat query $figure (sido)" "$format" "$hubstat" query "$figure" --data "$dir" --period "$period" --level sido --today "$today"
+    measure "hubstat query $figure --level sido, from the store" "$format 3y" ":" "$hubstat" query "$figure" --data "$dir" --store "$s" --period "$period" --level sido --today "$today"
   done
-  measure "hubstat report quarterly" "$format" "$hubstat" report quarterly --data "$dir" --period "$period" --out "$data/out" --today "$today"
-  measure "hubstat report city-progress (41)" "$format" "$hubstat" report city-progress --data "$dir" --period "$period" --region 41 --out "$data/out" --today "$today"
-  rm -rf "$data/cache"
-  measure "hubstat report quarterly --cache (first run, stores)" "$format" "$hubstat" report quarterly --data "$dir" --period "$period" --out "$data/out" --today "$today" --cache "$data/cache"
-  measure "hubstat report quarterly --cache (later runs)" "$format" "$hubstat" report quarterly --data "$dir" --period "$period" --out "$data/out" --today "$today" --cache "$data/cache"
-  measure "hubstat report city-progress (41) --cache (later runs)" "$format" "$hubstat" report city-progress --data "$dir" --period "$period" --region 41 --out "$data/out" --today "$today" --cache "$data/cache"
+  measure "hubstat report quarterly, from the store" "$format 3y" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today"
+  measure "hubstat report city-progress (41), from the store" "$format 3y" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today"
 done
+
+"$python" bench/duckdb_figures.py --sql "$data/parquet" visits sido "$period" > "$sqlfile"
+measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 3y" ":" "$duckdb" -f "$sqlfile"
+measure "hubstat query visits --level sido, store without --data" "parquet 3y" ":" "$hubstat" query visits --store "$store-parquet" --period "$period" --level sido
+
+ten="$store-ten"
+"$python" bench/duckdb_figures.py --sql "$data/ten" visits sido "$period" > "$sqlfile"
+measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 10y" ":" "$duckdb" -f "$sqlfile"
+measure "hubstat import, fresh store" "parquet 10y" "rm -rf $ten" "$hubstat" import --data "$data/ten" --store "$ten"
+measure "hubstat query visits --level sido, store without --data" "parquet 10y" ":" "$hubstat" query visits --store "$ten" --period "$period" --level sido
+measure "hubstat report quarterly, from the store" "parquet 10y" ":" "$hubstat" report quarterly --store "$ten" --period "$period" --out "$data/out"
 
 {
   echo "# Benchmark results"
   echo
-  echo "Made by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ { print $2 }') GiB, hubstat $("$hubstat" --version | cut -d' ' -f2) (release build)."
+  echo "Made by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ { print $2 }') GiB, hubstat $("$hubstat" --version | cut -d' ' -f2) (release build), DuckDB $("$duckdb" --version | cut -d' ' -f1)."
   echo
-  echo "Data: \`hubstat synth\` at scale 1.0, 2018-01-01 to 2020-12-31, $rows rows in all"
-  echo "(CSV $(du -shL "$data/csv" | cut -f1), Parquet $(du -shL "$data/parquet" | cut -f1)). Period $period; rows/s counts every input row."
+  echo "Data: \`hubstat synth\` at scale 1.0: three national years (2018-2020, $rows3 rows; CSV"
+  echo "$(du -shL "$data/csv" | cut -f1), Parquet $(du -shL "$data/parquet" | cut -f1)) and ten (2011-2020, $rows10 rows, Parquet"
+  echo "$(du -shL "$data/ten" | cut -f1)). Period $period. Each figure is the median of $runs runs."
   echo
-  echo "| command | input | wall | peak RSS | rows/s |"
-  echo "|---|---|---|---|---|"
+  echo "| command | input | wall | peak RSS |"
+  echo "|---|---|---|---|"
   cat "$body"
   echo
-  echo "Every hubstat command reads and checks every row of every table against the data"
-  echo "contract before it computes anything, unless \`--cache\` holds the checked tables of the"
-  echo "same files (it still reads every file once to hash it); the floor only counts rows"
-  echo "(for Parquet, from the file footers) and DuckDB only parses. See bench/README.md for"
-  echo "what was tried and how the targets compare."
+  echo "\"From the store\" runs bring the store up to date first (nothing changed: the files"
+  echo "are only looked at), then read the Parquet tables in place. See bench/README.md for"
+  echo "the targets and what was tried."
 } > "$results"
 cat "$results"

@@ -28,25 +28,33 @@ staffing AS (
     FROM assignments_active
     GROUP BY period, region_code, region_name
 ),
+-- Flows are counted per 읍면동 and quarter first, then those few rows are joined to the
+-- quarters and the level's regions.
 visit_counts AS (
-    SELECT
-        concat(CAST(date_part('year', v.visited_on) AS BIGINT), 'Q',
-               CAST(date_part('quarter', v.visited_on) AS BIGINT)) AS period,
-        l.region_code, l.region_name, COUNT(*) AS visits_total
-    FROM visits v
-    JOIN level_regions l ON l.emd_code = v.emd_code
-    WHERE v.visited_on BETWEEN $start AND $end
-    GROUP BY 1, l.region_code, l.region_name
+    SELECT p.period, l.region_code, l.region_name, SUM(c.n) AS visits_total
+    FROM (
+        SELECT emd_code, CAST(date_trunc('quarter', visited_on) AS DATE) AS quarter_start,
+               COUNT(*) AS n
+        FROM visits
+        WHERE visited_on BETWEEN $start AND $end
+        GROUP BY 1, 2
+    ) c
+    JOIN periods p ON p.period_start = c.quarter_start
+    JOIN level_regions l ON l.emd_code = c.emd_code
+    GROUP BY p.period, l.region_code, l.region_name
 ),
 link_counts AS (
-    SELECT
-        concat(CAST(date_part('year', s.linked_on) AS BIGINT), 'Q',
-               CAST(date_part('quarter', s.linked_on) AS BIGINT)) AS period,
-        l.region_code, l.region_name, COUNT(*) AS links_total
-    FROM service_links s
-    JOIN level_regions l ON l.emd_code = s.emd_code
-    WHERE s.linked_on BETWEEN $start AND $end
-    GROUP BY 1, l.region_code, l.region_name
+    SELECT p.period, l.region_code, l.region_name, SUM(c.n) AS links_total
+    FROM (
+        SELECT emd_code, CAST(date_trunc('quarter', linked_on) AS DATE) AS quarter_start,
+               COUNT(*) AS n
+        FROM service_links
+        WHERE linked_on BETWEEN $start AND $end
+        GROUP BY 1, 2
+    ) c
+    JOIN periods p ON p.period_start = c.quarter_start
+    JOIN level_regions l ON l.emd_code = c.emd_code
+    GROUP BY p.period, l.region_code, l.region_name
 ),
 row_set AS (
     SELECT period, region_code, region_name FROM period_rows

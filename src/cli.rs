@@ -130,9 +130,10 @@ pub struct EngineArgs {
     #[arg(long)]
     pub skip_invalid: bool,
 
-    /// Memory for joins, sorts and distinct counts, which spill to disk past it
-    /// (e.g. 512M, 2G); decoding the Parquet tables takes some more
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "1G")]
+    /// Memory joins, sorts and distinct counts may reserve before they spill to disk or
+    /// fail (e.g. 512M, 4G); they reserve more than they touch, and decoding the Parquet
+    /// tables takes some besides
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "2G")]
     pub memory_limit: usize,
 }
 

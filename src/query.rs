@@ -167,7 +167,8 @@ pub struct Engine<'s> {
     noted: std::sync::Mutex<BTreeSet<&'static str>>,
 }
 
-/// The names a SQL text refers to as tables, lower-cased; CTEs are not among them.
+/// The names a SQL text refers to as tables, lower-cased (every table of the contract when
+/// it reads `information_schema`); CTEs are not among them.
 fn referenced_names(sql: &str) -> Result<BTreeSet<String>, Error> {
     let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e))?;
     let mut names = BTreeSet::new();
@@ -175,8 +176,15 @@ fn referenced_names(sql: &str) -> Result<BTreeSet<String>, Error> {
         let (relations, _) = resolve_table_references(statement, true)
             .map_err(|e| sql_error("the query", sql, e))?;
         for relation in relations {
-            if relation.schema().is_none() {
-                names.insert(relation.table().to_lowercase());
+            match relation.schema() {
+                None => {
+                    names.insert(relation.table().to_lowercase());
+                }
+                // Asking what tables there are opens them all.
+                Some(schema) if schema.eq_ignore_ascii_case("information_schema") => {
+                    names.extend(TABLES.iter().map(|t| t.name.to_string()));
+                }
+                Some(_) => {}
             }
         }
     }

@@ -318,3 +318,25 @@ fn kept_stores_are_listed_and_cleaned() {
     assert!(!kept.exists());
     assert!(!run_ok(&["store", "list"]).contains(data_arg));
 }
+
+/// Tables are opened when a query names them; asking `information_schema` names them all.
+#[test]
+fn information_schema_lists_every_table_of_the_store() {
+    let listed = run_ok(&[
+        "sql",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+        "--data",
+        "tests/figures/data",
+    ]);
+    for table in hubstat::contract::TABLES.iter().map(|t| t.name) {
+        assert!(listed.lines().any(|l| l == table), "{table} in {listed}");
+    }
+    let columns = run_ok(&[
+        "sql",
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'visits'",
+        "--data",
+        "tests/figures/data",
+    ]);
+    assert!(columns.contains("visited_on"), "{columns}");
+    assert!(!columns.contains("_line"), "{columns}");
+}

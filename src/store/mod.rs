@@ -5,6 +5,7 @@
 
 pub mod files;
 mod folders;
+mod import;
 mod manifest;
 
 use std::fs::{self, File};
@@ -14,15 +15,12 @@ use datafusion::arrow::array::RecordBatch;
 use sha2::{Digest, Sha256};
 
 use crate::check::cross::{self, StagedRows};
-use crate::check::{CheckedTable, Problem, ProblemLog, Severity, Tally};
+use crate::check::{Problem, ProblemLog, Severity, Tally};
 use crate::contract::{TABLES, Table};
 use crate::diagnostics::Error;
-use crate::load::{
-    BUILT_IN_REGIONS, BUILT_IN_REGIONS_FILE, Encoding, Format, Source, find_files,
-    stage_built_in_regions, stage_file,
-};
+use crate::load::{Encoding, Source};
 use crate::progress::Progress;
-use files::{ProblemWriter, RejectedWriter, StagingOutput, StoredRows, TableWriter, read_problems};
+use files::{StoredRows, read_problems};
 pub use folders::{KeptStore, default_store_dir, kept_stores, stores_root};
 pub use manifest::{
     CONTRACT_VERSION, Manifest, RegionsSource, STORE_FORMAT, SourceEntry, TableEntry,
@@ -92,261 +90,6 @@ pub fn bytes_sha256(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-fn modified_ns(metadata: &fs::Metadata) -> Option<i128> {
-    let modified = metadata.modified().ok()?;
-    let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some(since.as_nanos() as i128)
-}
-
-/// A name for a new file of the store, never that of a file an older manifest refers to.
-fn fresh_name(table: &str, suffix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{TABLES_DIR}/{table}-{:x}-{nanos:x}{suffix}",
-        std::process::id()
-    )
-}
-
-/// A table's source as this import finds it.
-struct Found {
-    spec: &'static Table,
-    path: Option<PathBuf>,
-    bytes: u64,
-    modified_ns: Option<i128>,
-}
-
-fn found_sources(data: &Path) -> Result<Vec<Found>, Error> {
-    let files = find_files(data)?;
-    let mut found = Vec::new();
-    for (spec, path) in TABLES.iter().zip(files) {
-        match path {
-            Some(path) => {
-                let metadata = fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-                found.push(Found {
-                    spec,
-                    bytes: metadata.len(),
-                    modified_ns: modified_ns(&metadata),
-                    path: Some(path),
-                });
-            }
-            None if spec.name == "regions" => found.push(Found {
-                spec,
-                path: None,
-                bytes: BUILT_IN_REGIONS.len() as u64,
-                modified_ns: None,
-            }),
-            None => {}
-        }
-    }
-    Ok(found)
-}
-
-/// The entry of a table whose source is unchanged since `old`, its hash computed only when
-/// its size or modification time differ.
-fn unchanged(
-    found: &Found,
-    old: &TableEntry,
-    same_encoding: bool,
-) -> Result<Option<TableEntry>, Error> {
-    let path = found.path.as_ref().map(|p| p.display().to_string());
-    let absolute = found.path.as_ref().map(|p| {
-        std::path::absolute(p)
-            .unwrap_or_else(|_| p.clone())
-            .display()
-            .to_string()
-    });
-    if absolute != old.source.path || (!same_encoding && old.source.format == Format::Csv) {
-        return Ok(None);
-    }
-    let mut entry = old.clone();
-    entry.source.file = path.unwrap_or_else(|| BUILT_IN_REGIONS_FILE.to_string());
-    if found.bytes == old.source.bytes && found.modified_ns == old.source.modified_ns {
-        return Ok(Some(entry));
-    }
-    let sha256 = match &found.path {
-        Some(path) => file_sha256(path)?,
-        None => bytes_sha256(BUILT_IN_REGIONS),
-    };
-    if sha256 != old.source.sha256 {
-        return Ok(None);
-    }
-    entry.source.bytes = found.bytes;
-    entry.source.modified_ns = found.modified_ns;
-    Ok(Some(entry))
-}
-
-/// Reads and checks one table's file into the store's files.
-fn stage(
-    dir: &Path,
-    found: &Found,
-    encoding: Encoding,
-    progress: &Progress,
-) -> Result<TableEntry, Error> {
-    let spec = found.spec;
-    let parquet = fresh_name(spec.name, ".parquet");
-    let problems = fresh_name(spec.name, ".problems.parquet");
-    let rejected = fresh_name(spec.name, ".rejected.parquet");
-    let mut out = StagingOutput {
-        table: spec.name,
-        rows: TableWriter::new(dir.join(&parquet), spec),
-        problems: ProblemWriter::new(dir.join(&problems))?,
-        rejected: RejectedWriter::new(dir.join(&rejected), spec)?,
-        error: None,
-    };
-    let (source, checked): (Source, CheckedTable) = match &found.path {
-        Some(path) => stage_file(spec, path, encoding, progress, &mut out)?,
-        None => stage_built_in_regions(progress, &mut out)?,
-    };
-    if let Some(e) = out.error {
-        return Err(e);
-    }
-    out.rows.finish(&checked.schema)?;
-    out.problems.finish()?;
-    out.rejected.finish()?;
-    let sha256 = match &found.path {
-        Some(path) => file_sha256(path)?,
-        None => bytes_sha256(BUILT_IN_REGIONS),
-    };
-    Ok(TableEntry {
-        table: spec.name.to_string(),
-        source: SourceEntry {
-            file: source.file,
-            path: found.path.as_ref().map(|p| {
-                std::path::absolute(p)
-                    .unwrap_or_else(|_| p.clone())
-                    .display()
-                    .to_string()
-            }),
-            format: source.format,
-            encoding: source.encoding,
-            bytes: found.bytes,
-            modified_ns: found.modified_ns,
-            sha256,
-        },
-        parquet,
-        problems,
-        rejected,
-        read: checked.tally.read,
-        rejected_own: checked.tally.rejected,
-        rejected_cross: 0,
-        rejected_keys: checked.rejected_keys,
-    })
-}
-
-/// Stages the tables of `jobs` side by side, one per core, the largest first.
-fn stage_all(
-    dir: &Path,
-    jobs: Vec<&Found>,
-    encoding: Encoding,
-    progress: &Progress,
-) -> Result<Vec<TableEntry>, Error> {
-    // Numbered in the order given, taken smallest first from the end: the largest start first.
-    let mut jobs: Vec<(usize, &Found)> = jobs.into_iter().enumerate().collect();
-    jobs.sort_by_key(|(_, f)| f.bytes);
-    let queue = std::sync::Mutex::new(jobs);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let results: Vec<Result<Vec<(usize, TableEntry)>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let job = queue.lock().expect("the queue is never poisoned").pop();
-                        let Some((i, found)) = job else {
-                            return Ok(done);
-                        };
-                        done.push((i, stage(dir, found, encoding, progress)?));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|payload| {
-                    Err(Error::Internal {
-                        path: dir.to_path_buf(),
-                        message: crate::diagnostics::panic_text(payload.as_ref()),
-                    })
-                })
-            })
-            .collect()
-    });
-    let mut entries = Vec::new();
-    for result in results {
-        entries.extend(result?);
-    }
-    entries.sort_by_key(|(i, _)| *i);
-    Ok(entries.into_iter().map(|(_, e)| e).collect())
-}
-
-/// Runs the rules across tables over the store's tables and writes their problems and the
-/// lines of the rows they reject; gives the two files' names.
-fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String), Error> {
-    let specs: Vec<&'static Table> = tables
-        .iter()
-        .map(|t| {
-            *TABLES
-                .iter()
-                .find(|s| s.name == t.table)
-                .expect("a contract table")
-        })
-        .collect();
-    let rows: Vec<StoredRows> = tables
-        .iter()
-        .zip(&specs)
-        .map(|(t, spec)| StoredRows {
-            spec,
-            file: &t.source.file,
-            path: dir.join(&t.parquet),
-            rejected: dir.join(&t.rejected),
-            rejected_keys: &t.rejected_keys,
-        })
-        .collect();
-    let staged: Vec<&dyn StagedRows> = rows.iter().map(|r| r as &dyn StagedRows).collect();
-    let results = cross::check(&staged)?;
-    let problems = fresh_name("cross", ".problems.parquet");
-    let excluded = fresh_name("cross", ".excluded.parquet");
-    let mut writer = ProblemWriter::new(dir.join(&problems))?;
-    for (table, result) in tables.iter_mut().zip(&results) {
-        table.rejected_cross = result.excluded.len() as u64;
-        for problem in &result.problems {
-            writer.push(&table.table, problem.clone())?;
-        }
-    }
-    writer.finish()?;
-    let lines: Vec<(&str, &[u64])> = tables
-        .iter()
-        .zip(&results)
-        .map(|(t, r)| (t.table.as_str(), r.excluded.as_slice()))
-        .collect();
-    files::write_excluded(&dir.join(&excluded), &lines)?;
-    Ok((problems, excluded))
-}
-
-/// Removes the files of the store no manifest refers to: left by an older import, or by one
-/// that was killed.
-fn remove_unreferenced(dir: &Path, manifest: &Manifest) {
-    let keep = manifest.files();
-    let Ok(entries) = fs::read_dir(dir.join(TABLES_DIR)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = format!("{TABLES_DIR}/{}", entry.file_name().to_string_lossy());
-        if !keep.contains(&name) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".hubstat-") {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
 fn lock_file(dir: &Path) -> Result<File, Error> {
     let path = dir.join(LOCK);
     File::options()
@@ -390,7 +133,7 @@ impl Store {
                 fs::create_dir_all(dir.join(TABLES_DIR)).map_err(|e| Error::io(&dir, e))?;
                 let lock = lock_file(&dir)?;
                 lock.lock().map_err(|e| Error::io(dir.join(LOCK), e))?;
-                import(&dir, data, options)?;
+                import::import(&dir, data, options)?;
                 lock.unlock().map_err(|e| Error::io(dir.join(LOCK), e))?;
                 lock
             }
@@ -547,81 +290,4 @@ impl Store {
         }
         Ok(log)
     }
-}
-
-/// Brings the store in `dir` up to date with `data`: stages the tables whose files changed,
-/// runs the rules across tables when any did, then swaps the manifest in. Runs under the
-/// store's lock.
-fn import(dir: &Path, data: &Path, options: &StoreOptions) -> Result<(), Error> {
-    let old = Manifest::read(dir)?;
-    let found = found_sources(data)?;
-    let encoding = format!("{:?}", options.encoding);
-    let same_encoding = old.as_ref().is_some_and(|m| m.encoding == encoding);
-    let mut entries: Vec<Option<TableEntry>> = Vec::new();
-    for f in &found {
-        let previous = old.as_ref().and_then(|m| m.table(f.spec.name));
-        entries.push(match previous {
-            Some(previous) => unchanged(f, previous, same_encoding)?,
-            None => None,
-        });
-    }
-    let jobs: Vec<&Found> = found
-        .iter()
-        .zip(&entries)
-        .filter(|(_, e)| e.is_none())
-        .map(|(f, _)| f)
-        .collect();
-    let same_tables = old.as_ref().is_some_and(|m| {
-        m.tables
-            .iter()
-            .map(|t| t.table.as_str())
-            .eq(found.iter().map(|f| f.spec.name))
-    });
-    if jobs.is_empty() && same_tables {
-        let mut manifest = old.expect("same tables means an old manifest");
-        let refreshed: Vec<TableEntry> = entries.into_iter().flatten().collect();
-        if refreshed != manifest.tables {
-            manifest.tables = refreshed;
-            manifest.write(dir)?;
-        }
-        return Ok(());
-    }
-    let mut staged = stage_all(dir, jobs, options.encoding, &options.progress)?.into_iter();
-    let mut tables: Vec<TableEntry> = entries
-        .into_iter()
-        .map(|e| e.unwrap_or_else(|| staged.next().expect("a staged table per job")))
-        .collect();
-    let bar = options.progress.step("checking across tables");
-    let (cross, excluded) = cross_check(dir, &mut tables)?;
-    bar.finish_and_clear();
-    let regions = tables
-        .iter()
-        .find(|t| t.table == "regions")
-        .expect("regions are always there");
-    let manifest = Manifest {
-        store_format: STORE_FORMAT,
-        contract: CONTRACT_VERSION.into(),
-        hubstat: env!("CARGO_PKG_VERSION").into(),
-        data: Some(
-            std::path::absolute(data)
-                .unwrap_or_else(|_| data.to_path_buf())
-                .display()
-                .to_string(),
-        ),
-        encoding,
-        regions: RegionsSource {
-            source: regions
-                .source
-                .path
-                .clone()
-                .unwrap_or_else(|| "built-in".into()),
-            sha256: regions.source.sha256.clone(),
-        },
-        tables,
-        cross,
-        excluded,
-    };
-    manifest.write(dir)?;
-    remove_unreferenced(dir, &manifest);
-    Ok(())
 }
