@@ -143,17 +143,7 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
         let line_of = lines(batch);
         for i in 0..batch.num_rows() {
             let line = line_of.value(i) as u64;
-            let mut ok = true;
-            for fk in spec.foreign_keys {
-                let Some(value) = text_at(texts(batch, fk.column), i) else {
-                    continue;
-                };
-                let Some((rule, detail)) = broken_reference(known, fk, value) else {
-                    continue;
-                };
-                note(Severity::Error, line, fk.column, rule, detail, value);
-                ok = false;
-            }
+            let ok = references_held(spec, known, batch, i, line, &mut note);
             if ok {
                 warnings(spec, known, batch, i, line, &mut note);
             } else {
@@ -176,16 +166,7 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
     rows.scan_rejected(&mut |batch| {
         let line_of = lines(batch);
         for i in 0..batch.num_rows() {
-            let line = line_of.value(i) as u64;
-            for fk in spec.foreign_keys {
-                let Some(value) = text_at(texts(batch, fk.column), i) else {
-                    continue;
-                };
-                let Some((rule, detail)) = broken_reference(known, fk, value) else {
-                    continue;
-                };
-                note(Severity::Error, line, fk.column, rule, detail, value);
-            }
+            references_held(spec, known, batch, i, line_of.value(i) as u64, &mut note);
         }
     })?;
     for (column, values) in rows.rejected_keys() {
@@ -224,6 +205,28 @@ fn broken_reference(known: &Known, fk: &ForeignKey, value: &str) -> Option<(&'st
 }
 
 type Note<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
+
+/// Notes the foreign keys of row `i` that break their rule; whether none did.
+fn references_held(
+    spec: &Table,
+    known: &Known,
+    batch: &RecordBatch,
+    i: usize,
+    line: u64,
+    note: &mut Note,
+) -> bool {
+    let mut held = true;
+    for fk in spec.foreign_keys {
+        let Some(value) = text_at(texts(batch, fk.column), i) else {
+            continue;
+        };
+        if let Some((rule, detail)) = broken_reference(known, fk, value) {
+            note(Severity::Error, line, fk.column, rule, detail, value);
+            held = false;
+        }
+    }
+    held
+}
 
 /// The warnings of an accepted row that depend on other tables: an event under an 읍면동 not
 /// valid on its date, an assignment outside its team's active days.

@@ -209,6 +209,17 @@ impl Store {
         })
     }
 
+    /// A table of the store as the rules across tables read it.
+    fn rows<'a>(&'a self, table: &'a StoredTable, entry: &'a TableEntry) -> StoredRows<'a> {
+        StoredRows {
+            spec: table.spec,
+            file: &table.source.file,
+            path: table.parquet.clone(),
+            rejected: self.dir.join(&entry.rejected),
+            rejected_keys: &entry.rejected_keys,
+        }
+    }
+
     /// Whether some 읍면동 code of the regions starts with `code`.
     pub fn has_region(&self, code: &str) -> Result<bool, Error> {
         use datafusion::arrow::array::AsArray;
@@ -216,13 +227,7 @@ impl Store {
         else {
             return Ok(false);
         };
-        let rows = StoredRows {
-            spec: table.spec,
-            file: &table.source.file,
-            path: table.parquet.clone(),
-            rejected: self.dir.join(&entry.rejected),
-            rejected_keys: &entry.rejected_keys,
-        };
+        let rows = self.rows(table, entry);
         let mut found = false;
         rows.scan(&["emd_code"], &mut |batch| {
             let codes = batch
@@ -257,13 +262,7 @@ impl Store {
         let mut log = ProblemLog::new(cap);
         for (table, entry) in self.tables.iter().zip(&self.manifest.tables) {
             let own = read_problems(&self.dir.join(&entry.problems))?;
-            let rows = StoredRows {
-                spec: table.spec,
-                file: &table.source.file,
-                path: table.parquet.clone(),
-                rejected: self.dir.join(&entry.rejected),
-                rejected_keys: &entry.rejected_keys,
-            };
+            let rows = self.rows(table, entry);
             let future = cross::future_dates(&rows, &table.excluded, today)?;
             // A row's own problems, then its foreign keys, then its warnings.
             let rank = |p: &Problem, own: bool| match (own, p.severity, p.rule.as_str()) {
