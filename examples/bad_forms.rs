@@ -12,21 +12,20 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{Field, Schema};
 
-const VISITS: [&str; 7] = [
-    "visit_id",
-    "emd_code",
-    "team_id",
-    "household_id",
-    "visited_on",
-    "channel",
-    "target_group",
-];
+/// The visits columns, as the contract names them.
+fn visits_columns() -> Vec<&'static str> {
+    hubstat::contract::VISITS
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .collect()
+}
 
 fn xlsx(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
     let sheet = workbook.add_worksheet();
-    for (c, name) in VISITS.iter().enumerate() {
+    for (c, name) in visits_columns().iter().enumerate() {
         sheet.write_string(0, c as u16, *name)?;
     }
     let rows: [(&str, f64); 4] = [
@@ -101,7 +100,7 @@ fn parquet(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         ])),
         Arc::new(Time32SecondArray::from(vec![0, 3600, 7200, 86_399, 1])),
     ];
-    let mut names: Vec<&str> = VISITS.to_vec();
+    let mut names = visits_columns();
     names.extend(["checked_on", "score", "time"]);
     let fields: Vec<Field> = names
         .iter()

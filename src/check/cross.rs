@@ -80,20 +80,6 @@ fn needed_columns(spec: &Table) -> Vec<&'static str> {
     columns
 }
 
-fn texts<'b>(batch: &'b RecordBatch, column: &str) -> &'b StringArray {
-    batch
-        .column_by_name(column)
-        .unwrap_or_else(|| panic!("the scan gives column {column}"))
-        .as_string::<i32>()
-}
-
-fn dates<'b>(batch: &'b RecordBatch, column: &str) -> &'b Date32Array {
-    batch
-        .column_by_name(column)
-        .unwrap_or_else(|| panic!("the scan gives column {column}"))
-        .as_primitive::<Date32Type>()
-}
-
 fn text_at(array: &StringArray, i: usize) -> Option<&str> {
     (!array.is_null(i)).then(|| array.value(i))
 }
@@ -102,11 +88,69 @@ fn date_at(array: &Date32Array, i: usize) -> Option<i32> {
     (!array.is_null(i)).then(|| array.value(i))
 }
 
-fn lines(batch: &RecordBatch) -> &Int64Array {
+fn texts<'b>(batch: &'b RecordBatch, column: &str) -> Option<&'b StringArray> {
+    batch.column_by_name(column).map(|a| a.as_string::<i32>())
+}
+
+fn dates<'b>(batch: &'b RecordBatch, column: &str) -> Option<&'b Date32Array> {
     batch
-        .column_by_name(LINE_COLUMN)
-        .expect("the scan gives the line column")
-        .as_primitive::<Int64Type>()
+        .column_by_name(column)
+        .map(|a| a.as_primitive::<Date32Type>())
+}
+
+/// The columns the rules read, found in a batch once rather than by name for every row. A
+/// batch of rejected rows has only the line and the foreign keys.
+struct Columns<'b> {
+    lines: &'b Int64Array,
+    references: Vec<(&'static ForeignKey, &'b StringArray)>,
+    parent_keys: Vec<(&'static str, &'b StringArray)>,
+    span: Option<(&'b Date32Array, &'b Date32Array)>,
+    /// An event's date and 읍면동, with their column names.
+    event: Option<(&'static str, &'b Date32Array, &'static str, &'b StringArray)>,
+    /// An assignment's team, start and end (staff).
+    assignment: Option<(&'b StringArray, &'b Date32Array, &'b Date32Array)>,
+}
+
+impl<'b> Columns<'b> {
+    fn of(spec: &'static Table, batch: &'b RecordBatch) -> Columns<'b> {
+        let lines = batch
+            .column_by_name(LINE_COLUMN)
+            .expect("the scan gives the line column")
+            .as_primitive::<Int64Type>();
+        let event = spec.event.as_ref().and_then(|e| {
+            let emd = e.emd?;
+            Some((e.date, dates(batch, e.date)?, emd, texts(batch, emd)?))
+        });
+        let assignment = (spec.name == "staff")
+            .then(|| {
+                Some((
+                    texts(batch, "team_id")?,
+                    dates(batch, "assigned_on")?,
+                    dates(batch, "left_on")?,
+                ))
+            })
+            .flatten();
+        Columns {
+            lines,
+            references: spec
+                .foreign_keys
+                .iter()
+                .filter_map(|fk| Some((fk, texts(batch, fk.column)?)))
+                .collect(),
+            parent_keys: parent_key_columns(spec)
+                .into_iter()
+                .filter_map(|c| Some((c, texts(batch, c)?)))
+                .collect(),
+            span: span_columns(spec)
+                .and_then(|(from, to)| Some((dates(batch, from)?, dates(batch, to)?))),
+            event,
+            assignment,
+        }
+    }
+
+    fn line(&self, i: usize) -> u64 {
+        self.lines.value(i) as u64
+    }
 }
 
 /// Runs the rules across tables over `tables`, given in the contract's order (parents before
@@ -124,7 +168,6 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
     let spec = rows.spec();
     let columns = needed_columns(spec);
     let parent_keys = parent_key_columns(spec);
-    let spans = span_columns(spec);
     let mut result = CrossChecked::default();
     let file = rows.file().to_string();
     let mut note = |severity, line: u64, column: &str, rule: &str, detail: String, value: &str| {
@@ -140,22 +183,22 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
     };
     let mut excluded = Vec::new();
     rows.scan(&columns, &mut |batch| {
-        let line_of = lines(batch);
+        let columns = Columns::of(spec, batch);
         for i in 0..batch.num_rows() {
-            let line = line_of.value(i) as u64;
-            let ok = references_held(spec, known, batch, i, line, &mut note);
+            let line = columns.line(i);
+            let ok = references_held(known, &columns, i, line, &mut note);
             if ok {
-                warnings(spec, known, batch, i, line, &mut note);
+                warnings(known, &columns, i, line, &mut note);
             } else {
                 excluded.push(line);
             }
             let span: Option<Span> = ok.then(|| {
-                spans.map_or((None, None), |(from, to)| {
-                    (date_at(dates(batch, from), i), date_at(dates(batch, to), i))
+                columns.span.map_or((None, None), |(from, to)| {
+                    (date_at(from, i), date_at(to, i))
                 })
             });
-            for column in &parent_keys {
-                if let Some(value) = text_at(texts(batch, column), i) {
+            for (column, values) in &columns.parent_keys {
+                if let Some(value) = text_at(values, i) {
                     known.note(spec.name, column, value, span);
                 }
             }
@@ -164,9 +207,9 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
     // A row rejected by its own rules has its foreign keys' problems listed too; it is
     // rejected already, and counted once.
     rows.scan_rejected(&mut |batch| {
-        let line_of = lines(batch);
+        let columns = Columns::of(spec, batch);
         for i in 0..batch.num_rows() {
-            references_held(spec, known, batch, i, line_of.value(i) as u64, &mut note);
+            references_held(known, &columns, i, columns.line(i), &mut note);
         }
     })?;
     for (column, values) in rows.rejected_keys() {
@@ -207,17 +250,10 @@ fn broken_reference(known: &Known, fk: &ForeignKey, value: &str) -> Option<(&'st
 type Note<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
 
 /// Notes the foreign keys of row `i` that break their rule; whether none did.
-fn references_held(
-    spec: &Table,
-    known: &Known,
-    batch: &RecordBatch,
-    i: usize,
-    line: u64,
-    note: &mut Note,
-) -> bool {
+fn references_held(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Note) -> bool {
     let mut held = true;
-    for fk in spec.foreign_keys {
-        let Some(value) = text_at(texts(batch, fk.column), i) else {
+    for (fk, values) in &columns.references {
+        let Some(value) = text_at(values, i) else {
             continue;
         };
         if let Some((rule, detail)) = broken_reference(known, fk, value) {
@@ -230,18 +266,10 @@ fn references_held(
 
 /// The warnings of an accepted row that depend on other tables: an event under an 읍면동 not
 /// valid on its date, an assignment outside its team's active days.
-fn warnings(
-    spec: &Table,
-    known: &Known,
-    batch: &RecordBatch,
-    i: usize,
-    line: u64,
-    note: &mut Note,
-) {
-    if let Some(event) = &spec.event
-        && let Some(emd_column) = event.emd
-        && let Some(date) = date_at(dates(batch, event.date), i)
-        && let Some(code) = text_at(texts(batch, emd_column), i)
+fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Note) {
+    if let Some((date_column, dates, emd_column, codes)) = columns.event
+        && let Some(date) = date_at(dates, i)
+        && let Some(code) = text_at(codes, i)
         && let Some((from, to)) = known.span("regions", "emd_code", code)
         && (from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t))
     {
@@ -254,20 +282,17 @@ fn warnings(
         note(
             Severity::Warning,
             line,
-            event.date,
+            date_column,
             "region not valid on date",
             detail,
             &value,
         );
     }
-    if spec.name == "staff"
-        && let (Some(team), Some(assigned)) = (
-            text_at(texts(batch, "team_id"), i),
-            date_at(dates(batch, "assigned_on"), i),
-        )
+    if let Some((teams, starts, ends)) = columns.assignment
+        && let (Some(team), Some(assigned)) = (text_at(teams, i), date_at(starts, i))
         && let Some((Some(established), closed)) = known.span("teams", "team_id", team)
     {
-        let left = date_at(dates(batch, "left_on"), i);
+        let left = date_at(ends, i);
         let outside = assigned < established
             || closed.is_some_and(|c| assigned >= c || left.is_none_or(|l| l > c));
         if outside {
@@ -305,10 +330,12 @@ pub fn future_dates(
     };
     let mut found = Vec::new();
     rows.scan(&[event.date], &mut |batch| {
-        let line_of = lines(batch);
-        let date_of = dates(batch, event.date);
+        let columns = Columns::of(rows.spec(), batch);
+        let Some(date_of) = dates(batch, event.date) else {
+            return;
+        };
         for i in 0..batch.num_rows() {
-            let line = line_of.value(i) as u64;
+            let line = columns.line(i);
             if let Some(date) = date_at(date_of, i)
                 && date > today
                 && excluded.binary_search(&line).is_err()

@@ -12,7 +12,6 @@ mod known;
 mod problem;
 mod table;
 
-pub use known::{Known, ParentKey};
 pub use problem::{Problem, ProblemLog, RuleCount, Severity, Tally};
 pub use table::{
     CheckOutput, CheckedTable, LINE_COLUMN, TableChecker, contract_fields, parent_key_columns,

@@ -42,6 +42,12 @@ fn properties() -> WriterProperties {
         .build()
 }
 
+/// A new Parquet file of the store at `path`, with the store's writer properties.
+fn create(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<File>, Error> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    ArrowWriter::try_new(file, schema, Some(properties())).map_err(parquet_error(path))
+}
+
 fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
     move |e| Error::query(format!("writing {}", path.display()), e)
 }
@@ -76,10 +82,7 @@ impl TableWriter {
 
     fn writer(&mut self, schema: &SchemaRef) -> Result<&mut ArrowWriter<File>, Error> {
         if self.writer.is_none() {
-            let file = File::create(&self.path).map_err(|e| Error::io(&self.path, e))?;
-            let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
-                .map_err(parquet_error(&self.path))?;
-            self.writer = Some(writer);
+            self.writer = Some(create(&self.path, schema.clone())?);
         }
         Ok(self.writer.as_mut().expect("made above"))
     }
@@ -178,9 +181,7 @@ pub struct ProblemWriter {
 
 impl ProblemWriter {
     pub fn new(path: PathBuf) -> Result<ProblemWriter, Error> {
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let writer = ArrowWriter::try_new(file, problems_schema(), Some(properties()))
-            .map_err(parquet_error(&path))?;
+        let writer = create(&path, problems_schema())?;
         Ok(ProblemWriter {
             path,
             writer,
@@ -244,9 +245,7 @@ fn excluded_schema() -> SchemaRef {
 
 /// Writes the lines of the rows rejected by the rules across tables, by table.
 pub fn write_excluded(path: &Path, excluded: &[(&str, &[u64])]) -> Result<(), Error> {
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut writer = ArrowWriter::try_new(file, excluded_schema(), Some(properties()))
-        .map_err(parquet_error(path))?;
+    let mut writer = create(path, excluded_schema())?;
     for (table, lines) in excluded {
         if lines.is_empty() {
             continue;
@@ -458,9 +457,7 @@ pub struct RejectedWriter {
 impl RejectedWriter {
     pub fn new(path: PathBuf, spec: &Table) -> Result<RejectedWriter, Error> {
         let schema = crate::check::cross::rejected_schema(spec);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
-            .map_err(parquet_error(&path))?;
+        let writer = create(&path, schema.clone())?;
         Ok(RejectedWriter {
             path,
             values: vec![Vec::new(); schema.fields().len() - 1],

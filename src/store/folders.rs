@@ -8,7 +8,7 @@ use super::manifest::{MANIFEST, Manifest};
 use crate::diagnostics::Error;
 
 /// `$XDG_CACHE_HOME/hubstat/stores`, else `~/.cache/hubstat/stores`.
-pub fn stores_root() -> Result<PathBuf, Error> {
+pub(super) fn stores_root() -> Result<PathBuf, Error> {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

@@ -40,9 +40,49 @@ fn fresh_name(table: &str, suffix: &str) -> String {
 /// A table's source as this import finds it.
 struct Found {
     spec: &'static Table,
+    /// The file as the user named it; `None` for the built-in regions.
     path: Option<PathBuf>,
+    /// The same, absolute, as the manifest keeps it.
+    absolute: Option<String>,
     bytes: u64,
     modified_ns: Option<i128>,
+    /// The content's SHA-256, computed once when first asked.
+    sha256: std::sync::OnceLock<String>,
+}
+
+impl Found {
+    fn new(
+        spec: &'static Table,
+        path: Option<PathBuf>,
+        bytes: u64,
+        modified_ns: Option<i128>,
+    ) -> Found {
+        let absolute = path.as_ref().map(|p| {
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        });
+        Found {
+            spec,
+            path,
+            absolute,
+            bytes,
+            modified_ns,
+            sha256: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn sha256(&self) -> Result<String, Error> {
+        if let Some(known) = self.sha256.get() {
+            return Ok(known.clone());
+        }
+        let sha256 = match &self.path {
+            Some(path) => file_sha256(path)?,
+            None => bytes_sha256(BUILT_IN_REGIONS),
+        };
+        Ok(self.sha256.get_or_init(|| sha256).clone())
+    }
 }
 
 fn found_sources(data: &Path) -> Result<Vec<Found>, Error> {
@@ -52,19 +92,12 @@ fn found_sources(data: &Path) -> Result<Vec<Found>, Error> {
         match path {
             Some(path) => {
                 let metadata = fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-                found.push(Found {
-                    spec,
-                    bytes: metadata.len(),
-                    modified_ns: modified_ns(&metadata),
-                    path: Some(path),
-                });
+                let (bytes, modified) = (metadata.len(), modified_ns(&metadata));
+                found.push(Found::new(spec, Some(path), bytes, modified));
             }
-            None if spec.name == "regions" => found.push(Found {
-                spec,
-                path: None,
-                bytes: BUILT_IN_REGIONS.len() as u64,
-                modified_ns: None,
-            }),
+            None if spec.name == "regions" => {
+                found.push(Found::new(spec, None, BUILT_IN_REGIONS.len() as u64, None))
+            }
             None => {}
         }
     }
@@ -79,13 +112,7 @@ fn unchanged(
     same_encoding: bool,
 ) -> Result<Option<TableEntry>, Error> {
     let path = found.path.as_ref().map(|p| p.display().to_string());
-    let absolute = found.path.as_ref().map(|p| {
-        std::path::absolute(p)
-            .unwrap_or_else(|_| p.clone())
-            .display()
-            .to_string()
-    });
-    if absolute != old.source.path || (!same_encoding && old.source.format == Format::Csv) {
+    if found.absolute != old.source.path || (!same_encoding && old.source.format == Format::Csv) {
         return Ok(None);
     }
     let mut entry = old.clone();
@@ -93,11 +120,7 @@ fn unchanged(
     if found.bytes == old.source.bytes && found.modified_ns == old.source.modified_ns {
         return Ok(Some(entry));
     }
-    let sha256 = match &found.path {
-        Some(path) => file_sha256(path)?,
-        None => bytes_sha256(BUILT_IN_REGIONS),
-    };
-    if sha256 != old.source.sha256 {
+    if found.sha256()? != old.source.sha256 {
         return Ok(None);
     }
     entry.source.bytes = found.bytes;
@@ -133,20 +156,12 @@ fn stage(
     out.rows.finish(&checked.schema)?;
     out.problems.finish()?;
     out.rejected.finish()?;
-    let sha256 = match &found.path {
-        Some(path) => file_sha256(path)?,
-        None => bytes_sha256(BUILT_IN_REGIONS),
-    };
+    let sha256 = found.sha256()?;
     Ok(TableEntry {
         table: spec.name.to_string(),
         source: SourceEntry {
             file: source.file,
-            path: found.path.as_ref().map(|p| {
-                std::path::absolute(p)
-                    .unwrap_or_else(|_| p.clone())
-                    .display()
-                    .to_string()
-            }),
+            path: found.absolute.clone(),
             format: source.format,
             encoding: source.encoding,
             bytes: found.bytes,

@@ -21,10 +21,8 @@ use crate::diagnostics::Error;
 use crate::load::{Encoding, Source};
 use crate::progress::Progress;
 use files::{StoredRows, read_problems};
-pub use folders::{KeptStore, default_store_dir, kept_stores, stores_root};
-pub use manifest::{
-    CONTRACT_VERSION, Manifest, RegionsSource, STORE_FORMAT, SourceEntry, TableEntry,
-};
+pub use folders::{KeptStore, default_store_dir, kept_stores};
+pub use manifest::{Manifest, TableEntry};
 
 const TABLES_DIR: &str = "tables";
 const LOCK: &str = ".lock";
@@ -65,7 +63,6 @@ pub struct Store {
     pub tables: Vec<StoredTable>,
     /// The export folder as the user named it this time.
     data: Option<PathBuf>,
-    cross: Vec<(String, Problem)>,
     _lock: File,
     _temporary: Option<tempfile::TempDir>,
 }
@@ -155,7 +152,6 @@ impl Store {
                 "the store was made by another version of hubstat: import the export again",
             )
         })?;
-        let cross = read_problems(&dir.join(&manifest.cross))?;
         let mut excluded = files::read_excluded(&dir.join(&manifest.excluded))?;
         let tables = manifest
             .tables
@@ -192,7 +188,6 @@ impl Store {
             manifest,
             tables,
             data: options.data.clone(),
-            cross,
             _lock: lock,
             _temporary: temporary,
         })
@@ -260,6 +255,7 @@ impl Store {
     /// `future date` warnings of `today`; listed up to `cap` per rule, column and file.
     pub fn problems(&self, today: i32, cap: Option<u64>) -> Result<ProblemLog, Error> {
         let mut log = ProblemLog::new(cap);
+        let cross = read_problems(&self.dir.join(&self.manifest.cross))?;
         for (table, entry) in self.tables.iter().zip(&self.manifest.tables) {
             let own = read_problems(&self.dir.join(&entry.problems))?;
             let rows = self.rows(table, entry);
@@ -274,7 +270,7 @@ impl Store {
             let mut all: Vec<(u64, u8, Problem)> = Vec::new();
             all.extend(own.into_iter().map(|(_, p)| (p.line, rank(&p, true), p)));
             all.extend(
-                self.cross
+                cross
                     .iter()
                     .filter(|(t, _)| t == table.spec.name)
                     .map(|(_, p)| (p.line, rank(p, false), p.clone())),
