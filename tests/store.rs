@@ -33,7 +33,7 @@ fn assert_only_referenced(store: &Path) {
         m["excluded"].as_str().unwrap().to_string(),
     ];
     for t in m["tables"].as_array().unwrap() {
-        for key in ["parquet", "problems", "rejected"] {
+        for key in ["parquet", "problems", "rejected", "duplicates"] {
             referenced.push(t[key].as_str().unwrap().to_string());
         }
     }

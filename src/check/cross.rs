@@ -23,6 +23,9 @@ pub trait StagedRows {
     fn file(&self) -> &str;
     /// Column → the values of that column in rows rejected by their table's own rules.
     fn rejected_keys(&self) -> &BTreeMap<String, BTreeSet<String>>;
+    /// Lines of rows handed over by [`StagedRows::scan`] that repeat an earlier row's unique
+    /// key: rejected by their own table's rules, sorted.
+    fn duplicates(&self) -> &[u64];
     /// Hands `columns` and the line column over, a batch at a time.
     fn scan(&self, columns: &[&str], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error>;
     /// Hands over the foreign-key columns and the line column of the rows rejected by their
@@ -30,8 +33,12 @@ pub trait StagedRows {
     fn scan_rejected(&self, each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error>;
 }
 
+/// The column of a rejected row's unique key, as [`super::keys::key_text`] writes it.
+pub const KEY_COLUMN: &str = "_key";
+
 /// The columns of the foreign keys of rows rejected by their own rules, as kept for
-/// [`StagedRows::scan_rejected`]: the line, then each foreign key's column, as text.
+/// [`StagedRows::scan_rejected`]: the line, then each foreign key's column, as text, then
+/// the row's unique key.
 pub fn rejected_schema(spec: &Table) -> datafusion::arrow::datatypes::SchemaRef {
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     let mut fields = vec![Field::new(LINE_COLUMN, DataType::Int64, false)];
@@ -40,6 +47,7 @@ pub fn rejected_schema(spec: &Table) -> datafusion::arrow::datatypes::SchemaRef 
             .iter()
             .map(|fk| Field::new(fk.column, DataType::Utf8, true)),
     );
+    fields.push(Field::new(KEY_COLUMN, DataType::Utf8, true));
     std::sync::Arc::new(Schema::new(fields))
 }
 
@@ -182,10 +190,21 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
         });
     };
     let mut excluded = Vec::new();
+    let duplicates = rows.duplicates();
     rows.scan(&columns, &mut |batch| {
         let columns = Columns::of(spec, batch);
         for i in 0..batch.num_rows() {
             let line = columns.line(i);
+            if !duplicates.is_empty() && duplicates.binary_search(&line).is_ok() {
+                // Rejected by its own table's rules: as a row of `scan_rejected`.
+                references_held(known, &columns, i, line, &mut note);
+                for (column, values) in &columns.parent_keys {
+                    if let Some(value) = text_at(values, i) {
+                        known.note(spec.name, column, value, None);
+                    }
+                }
+                continue;
+            }
             let ok = references_held(known, &columns, i, line, &mut note);
             if ok {
                 warnings(known, &columns, i, line, &mut note);

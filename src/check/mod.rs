@@ -8,13 +8,20 @@ use crate::contract::Kind;
 use crate::period::{format_date, is_contract_date, parse_date};
 
 pub mod cross;
+mod findings;
+mod header;
+pub mod keys;
 mod known;
 mod problem;
+pub mod raw;
+mod rules;
 mod table;
+mod typing;
 
+pub use header::{LINE_COLUMN, contract_fields};
 pub use problem::{Problem, ProblemLog, RuleCount, Severity, Tally};
 pub use table::{
-    CheckOutput, CheckedTable, LINE_COLUMN, TableChecker, contract_fields, parent_key_columns,
+    CheckOutput, CheckedRows, CheckedTable, RejectedRow, Staging, TableCheck, parent_key_columns,
 };
 
 /// One cell as a reader found it, before the contract gives it a type.
@@ -55,7 +62,11 @@ impl Cell<'_> {
     fn is_null(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(s) => s.trim().is_empty(),
+            // Only a text that starts with a space can be all spaces.
+            Cell::Text(s) => match s.as_bytes().first() {
+                Some(b) if b.is_ascii_graphic() => false,
+                _ => s.trim().is_empty(),
+            },
             _ => false,
         }
     }
@@ -65,38 +76,10 @@ impl Cell<'_> {
 #[derive(Debug, Clone, PartialEq)]
 enum Value<'a> {
     Null,
-    /// The cell broke its column's rule; already reported.
-    Invalid,
     Text(Cow<'a, str>),
     Date(i32),
     Int(i64),
     Float(f64),
-}
-
-impl Value<'_> {
-    fn text(&self) -> Option<&str> {
-        match self {
-            Value::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn date(&self) -> Option<i32> {
-        match self {
-            Value::Date(d) => Some(*d),
-            _ => None,
-        }
-    }
-
-    fn key_part(&self) -> Option<Cow<'_, str>> {
-        match self {
-            Value::Text(s) => Some(Cow::Borrowed(s)),
-            Value::Date(d) => Some(Cow::Owned(format_date(*d))),
-            Value::Int(n) => Some(Cow::Owned(n.to_string())),
-            Value::Float(x) => Some(Cow::Owned(x.to_string())),
-            Value::Null | Value::Invalid => None,
-        }
-    }
 }
 
 /// A broken cell rule: rule id and detail.
@@ -112,6 +95,13 @@ fn whole(x: f64) -> Option<i64> {
 /// quotes, and a spreadsheet cell as its line breaks), and DEL. NUL bytes come this way too.
 fn control_character(cell: &Cell) -> Option<Broken> {
     let Cell::Text(s) = cell else { return None };
+    // Control characters are ASCII, and an ASCII byte is always its own character.
+    if !s
+        .bytes()
+        .any(|b| (b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
+    {
+        return None;
+    }
     let (at, c) = s
         .chars()
         .enumerate()
@@ -125,11 +115,6 @@ fn control_character(cell: &Cell) -> Option<Broken> {
 fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
     if let Cell::Error(e) = cell {
         return Err(("cell error", e.clone()));
-    }
-    if let Cell::Text(s) = cell
-        && s.contains('\u{FFFD}')
-    {
-        return Err(("encoding", "bytes that are neither UTF-8 nor CP949".into()));
     }
     match kind {
         Kind::Text => Ok(Value::Text(cell.text())),

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::check::{Cell, CheckOutput, CheckedTable, TableChecker};
+use std::sync::Arc;
+
+use crate::check::raw::RawRows;
+use crate::check::{CheckOutput, CheckedRows, CheckedTable, Staging, TableCheck};
 use crate::contract::{TABLES, Table};
 use crate::diagnostics::{Error, catch_panic};
 use crate::progress::Progress;
@@ -109,68 +112,70 @@ pub fn find_files(dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
         .collect()
 }
 
-/// What a reader hands over: the header once, then each row with its line.
-pub trait RowSink {
-    fn header(&mut self, names: Vec<String>) -> Result<(), Error>;
-    fn row(&mut self, line: u64, cells: &[Cell]);
-}
-
-/// Rows between two updates of a progress bar.
-const PROGRESS_ROWS: u64 = 16 * 1024;
-
-/// Feeds a reader's rows into the checker of one table.
-struct Sink<'a> {
+/// Takes what a reader read, the header first, and checks it: a stretch of rows at a time,
+/// in the file's order.
+pub struct Checker<'a> {
     spec: &'static Table,
-    bar: indicatif::ProgressBar,
-    rows: u64,
     file: &'a str,
+    bar: indicatif::ProgressBar,
     out: Option<&'a mut dyn CheckOutput>,
-    checker: Option<TableChecker<'a>>,
+    check: Option<Arc<TableCheck>>,
+    staging: Option<Staging<'a>>,
 }
 
-impl<'a> Sink<'a> {
+impl<'a> Checker<'a> {
     fn new(
         spec: &'static Table,
         file: &'a str,
         progress: &Progress,
         out: &'a mut dyn CheckOutput,
     ) -> Self {
-        Sink {
+        Checker {
             spec,
-            bar: progress.rows(file),
-            rows: 0,
             file,
+            bar: progress.rows(file),
             out: Some(out),
-            checker: None,
+            check: None,
+            staging: None,
         }
+    }
+
+    /// Matches the header to the contract; given once, before any rows.
+    pub fn header(&mut self, names: Vec<String>) -> Result<(), Error> {
+        let out = self.out.take().expect("a reader gives the header once");
+        let check = Arc::new(TableCheck::new(self.spec, self.file, &names)?);
+        self.staging = Some(Staging::new(&check, out));
+        self.check = Some(check);
+        Ok(())
+    }
+
+    /// The checks of the file's header, to run on any thread.
+    pub fn check(&self) -> Arc<TableCheck> {
+        self.check
+            .clone()
+            .expect("a reader gives the header before the rows")
+    }
+
+    /// Takes the next stretch of rows, checked.
+    pub fn take(&mut self, rows: CheckedRows) -> Result<(), Error> {
+        self.bar.inc(rows.tally.read);
+        self.staging
+            .as_mut()
+            .expect("a reader gives the header before the rows")
+            .take(rows)
+    }
+
+    /// Checks the next stretch of rows here.
+    pub fn rows(&mut self, raw: &RawRows) -> Result<(), Error> {
+        let rows = self.check().check(raw);
+        self.take(rows)
     }
 
     fn finish(self) -> Result<CheckedTable, Error> {
         self.bar.finish_and_clear();
-        self.checker
-            .map(TableChecker::finish)
+        self.staging
+            .map(Staging::finish)
             .ok_or_else(|| Error::input(self.file, "the file is empty: no header row"))
-    }
-}
-
-impl RowSink for Sink<'_> {
-    fn header(&mut self, names: Vec<String>) -> Result<(), Error> {
-        let Some(out) = self.out.take() else {
-            unreachable!("a reader gives the header once")
-        };
-        self.checker = Some(TableChecker::new(self.spec, self.file, &names, out)?);
-        Ok(())
-    }
-
-    fn row(&mut self, line: u64, cells: &[Cell]) {
-        self.rows += 1;
-        if self.rows.is_multiple_of(PROGRESS_ROWS) {
-            self.bar.inc(PROGRESS_ROWS);
-        }
-        self.checker
-            .as_mut()
-            .expect("a reader gives the header before the rows")
-            .row(line, cells);
     }
 }
 
@@ -230,7 +235,7 @@ fn read_file(
         let mut f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
         f.read(&mut head).map_err(|e| Error::io(path, e))?
     };
-    let mut sink = Sink::new(spec, &file, progress, out);
+    let mut sink = Checker::new(spec, &file, progress, out);
     let (format, encoding) = match sniff(&head[..n]) {
         Sniffed::Zip | Sniffed::Ole => {
             xlsx::read(path, &mut sink)?;
@@ -269,7 +274,7 @@ pub fn stage_built_in_regions(
     out: &mut dyn CheckOutput,
 ) -> Result<(Source, CheckedTable), Error> {
     let file = BUILT_IN_REGIONS_FILE;
-    let mut sink = Sink::new(&crate::contract::REGIONS, file, progress, out);
+    let mut sink = Checker::new(&crate::contract::REGIONS, file, progress, out);
     csv::read(BUILT_IN_REGIONS, Path::new(file), Encoding::Utf8, &mut sink)?;
     let source = Source {
         file: file.to_string(),

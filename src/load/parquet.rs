@@ -16,12 +16,13 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::RowSink;
+use super::Checker;
 use crate::check::Cell;
+use crate::check::raw::{RawColumn, RawRows};
 use crate::diagnostics::Error;
 use crate::period::days;
 
-const BATCH_ROWS: usize = 8192;
+const BATCH_ROWS: usize = 64 * 1024;
 
 /// A Parquet column brought to one of the types a cell can hold.
 enum Typed {
@@ -202,7 +203,7 @@ fn shown(array: &ArrayRef) -> Vec<Option<String>> {
     }
 }
 
-pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
+pub fn read(path: &Path, sink: &mut Checker) -> Result<(), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let invalid =
         |e: &dyn std::fmt::Display| Error::input(path, format!("not a valid Parquet file: {e}"));
@@ -218,15 +219,22 @@ pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| invalid(&e))?;
-    let mut row = 0u64;
+    let mut rows = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| invalid(&e))?;
-        let columns = batch.columns().iter().map(Column::new).collect::<Vec<_>>();
-        for i in 0..batch.num_rows() {
-            row += 1;
-            let cells: Vec<Cell> = columns.iter().map(|c| c.cell(i)).collect();
-            sink.row(row, &cells);
-        }
+        let count = batch.num_rows();
+        let columns: Vec<Column> = batch.columns().iter().map(Column::new).collect();
+        let raw = RawRows {
+            lines: (rows + 1..=rows + count as u64).collect(),
+            columns: columns
+                .iter()
+                .map(|c| RawColumn::Cells((0..count).map(|i| c.cell(i)).collect()))
+                .collect(),
+            misfits: Vec::new(),
+            may_hold_replacement: true,
+        };
+        sink.rows(&raw)?;
+        rows += count as u64;
     }
     Ok(())
 }

@@ -7,12 +7,13 @@ use std::path::Path;
 
 use calamine::{Data, DataType, Reader, Sheets, Xls, Xlsx};
 
-use super::RowSink;
+use super::Checker;
 use crate::check::Cell;
+use crate::check::raw::{Misfit, RawColumn, RawRows};
 use crate::diagnostics::Error;
 use crate::period::{days, parse_date};
 
-pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
+pub fn read(path: &Path, sink: &mut Checker) -> Result<(), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let reader = BufReader::new(file);
     let not_workbook = |e: &dyn std::fmt::Display| {
@@ -48,6 +49,7 @@ pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
         .map(|d| cell(d).text().into_owned())
         .collect();
     sink.header(names)?;
+    let mut stretch = Stretch::new(width);
     for (i, row) in rows.enumerate() {
         if row.iter().all(|d| d.is_empty()) {
             continue;
@@ -58,9 +60,60 @@ pub fn read(path: &Path, sink: &mut dyn RowSink) -> Result<(), Error> {
         }
         // Excel numbers rows from 1 and the header is the range's first row.
         let excel_row = u64::from(first_row) + 2 + i as u64;
-        sink.row(excel_row, &cells);
+        stretch.push(excel_row, cells);
+        if stretch.lines.len() == STRETCH_ROWS {
+            sink.rows(&stretch.take())?;
+        }
     }
-    Ok(())
+    sink.rows(&stretch.take())
+}
+
+/// Rows checked at a time.
+const STRETCH_ROWS: usize = 64 * 1024;
+
+/// Rows gathered column by column.
+struct Stretch<'a> {
+    width: usize,
+    lines: Vec<u64>,
+    columns: Vec<Vec<Cell<'a>>>,
+    misfits: Vec<Misfit>,
+}
+
+impl<'a> Stretch<'a> {
+    fn new(width: usize) -> Stretch<'a> {
+        Stretch {
+            width,
+            lines: Vec::new(),
+            columns: vec![Vec::new(); width],
+            misfits: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, line: u64, cells: Vec<Cell<'a>>) {
+        if cells.len() == self.width {
+            for (column, cell) in self.columns.iter_mut().zip(cells) {
+                column.push(cell);
+            }
+            self.lines.push(line);
+        } else {
+            let text: Vec<String> = cells.iter().map(|c| c.text().into_owned()).collect();
+            self.misfits.push(Misfit {
+                line,
+                fields: cells.len(),
+                text: text.join(","),
+            });
+        }
+    }
+
+    fn take(&mut self) -> RawRows<'a> {
+        let full = std::mem::replace(self, Stretch::new(self.width));
+        RawRows {
+            lines: full.lines,
+            columns: full.columns.into_iter().map(RawColumn::Cells).collect(),
+            misfits: full.misfits,
+            may_hold_replacement: true,
+        }
+    }
 }
 
 fn cell(data: &Data) -> Cell<'_> {

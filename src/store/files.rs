@@ -18,7 +18,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use crate::check::cross::KEY_COLUMN;
 use crate::check::cross::StagedRows;
+use crate::check::keys::key_text;
 use crate::check::{CheckOutput, LINE_COLUMN, Problem, Severity};
 use crate::contract::Table;
 use crate::diagnostics::Error;
@@ -352,6 +354,47 @@ pub fn read_rows(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
     Ok(rows)
 }
 
+/// The keys of the rows at `lines` (sorted) of a table's file and of its rejected rows, as
+/// text, each with whether the row is in the table's file.
+pub fn keys_at(
+    spec: &Table,
+    table: &Path,
+    rejected: &Path,
+    lines: &[u64],
+) -> Result<Vec<(u64, String, bool)>, Error> {
+    let mut found = Vec::new();
+    let wanted = |line: i64| lines.binary_search(&(line as u64)).is_ok();
+    scan_file(table, Some(spec.key), &mut |batch| {
+        let line_column = batch.column_by_name(LINE_COLUMN).expect("scanned");
+        let row_lines = line_column.as_primitive::<Int64Type>();
+        let columns: Vec<&dyn Array> = spec
+            .key
+            .iter()
+            .map(|k| batch.column_by_name(k).expect("scanned").as_ref())
+            .collect();
+        for i in 0..batch.num_rows() {
+            if wanted(row_lines.value(i))
+                && let Some(key) = key_text(&columns, i)
+            {
+                found.push((row_lines.value(i) as u64, key, true));
+            }
+        }
+    })?;
+    scan_file(rejected, None, &mut |batch| {
+        let row_lines = batch.column(0).as_primitive::<Int64Type>();
+        let keys = batch
+            .column_by_name(KEY_COLUMN)
+            .expect("rejected rows keep their key")
+            .as_string::<i32>();
+        for i in 0..batch.num_rows() {
+            if wanted(row_lines.value(i)) && !keys.is_null(i) {
+                found.push((row_lines.value(i) as u64, keys.value(i).to_string(), false));
+            }
+        }
+    })?;
+    Ok(found)
+}
+
 /// A checked table of the store, as the rules across tables read it.
 pub struct StoredRows<'a> {
     pub spec: &'static Table,
@@ -360,6 +403,8 @@ pub struct StoredRows<'a> {
     /// The foreign keys of the rows rejected by their own rules.
     pub rejected: PathBuf,
     pub rejected_keys: &'a BTreeMap<String, BTreeSet<String>>,
+    /// Lines of the rows of `path` that repeat an earlier row's key, sorted.
+    pub duplicates: &'a [u64],
 }
 
 /// Reads a Parquet file of the store a batch at a time, `columns` only when given.
@@ -401,6 +446,10 @@ impl StagedRows for StoredRows<'_> {
         self.rejected_keys
     }
 
+    fn duplicates(&self) -> &[u64] {
+        self.duplicates
+    }
+
     fn scan(&self, columns: &[&str], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error> {
         scan_file(&self.path, Some(columns), each)
     }
@@ -436,9 +485,9 @@ impl CheckOutput for StagingOutput {
         }
     }
 
-    fn rejected(&mut self, line: u64, references: &[Option<&str>]) {
+    fn rejected(&mut self, line: u64, references: &[Option<&str>], key: Option<&str>) {
         if self.error.is_none()
-            && let Err(e) = self.rejected.push(line, references)
+            && let Err(e) = self.rejected.push(line, references, key)
         {
             self.error = Some(e);
         }
@@ -467,9 +516,14 @@ impl RejectedWriter {
         })
     }
 
-    fn push(&mut self, line: u64, references: &[Option<&str>]) -> Result<(), Error> {
+    fn push(
+        &mut self,
+        line: u64,
+        references: &[Option<&str>],
+        key: Option<&str>,
+    ) -> Result<(), Error> {
         self.lines.push(line as i64);
-        for (column, value) in self.values.iter_mut().zip(references) {
+        for (column, value) in self.values.iter_mut().zip(references.iter().chain([&key])) {
             column.push(value.map(str::to_string));
         }
         if self.lines.len() >= PROBLEM_BATCH {

@@ -10,8 +10,9 @@ use super::manifest::{
     CONTRACT_VERSION, Manifest, RegionsSource, STORE_FORMAT, SourceEntry, TableEntry,
 };
 use super::{StoreOptions, TABLES_DIR, bytes_sha256, file_sha256};
-use crate::check::CheckedTable;
 use crate::check::cross::{self, StagedRows};
+use crate::check::keys::{self, Duplicate};
+use crate::check::{CheckedTable, Problem, Severity};
 use crate::contract::{TABLES, Table};
 use crate::diagnostics::Error;
 use crate::load::{
@@ -139,6 +140,7 @@ fn stage(
     let parquet = fresh_name(spec.name, ".parquet");
     let problems = fresh_name(spec.name, ".problems.parquet");
     let rejected = fresh_name(spec.name, ".rejected.parquet");
+    let duplicates = fresh_name(spec.name, ".duplicates.parquet");
     let mut out = StagingOutput {
         table: spec.name,
         rows: TableWriter::new(dir.join(&parquet), spec),
@@ -154,8 +156,43 @@ fn stage(
         return Err(e);
     }
     out.rows.finish(&checked.schema)?;
-    out.problems.finish()?;
     out.rejected.finish()?;
+    let CheckedTable {
+        schema: _,
+        mut tally,
+        rejected_keys,
+        mut keys,
+        ..
+    } = checked;
+    let candidates = keys.candidates();
+    drop(keys);
+    let mut stored_duplicates = Vec::new();
+    if !candidates.is_empty() {
+        let found_keys =
+            files::keys_at(spec, &dir.join(&parquet), &dir.join(&rejected), &candidates)?;
+        let stored: std::collections::BTreeSet<u64> = found_keys
+            .iter()
+            .filter(|(_, _, stored)| *stored)
+            .map(|(line, _, _)| *line)
+            .collect();
+        let repeats = keys::duplicates(
+            found_keys
+                .into_iter()
+                .map(|(line, key, _)| (line, key))
+                .collect(),
+        );
+        for repeat in repeats {
+            if stored.contains(&repeat.line) {
+                stored_duplicates.push(repeat.line);
+            }
+            out.problems
+                .push(spec.name, unique_problem(spec, &source.file, &repeat))?;
+        }
+    }
+    tally.accepted -= stored_duplicates.len() as u64;
+    tally.rejected += stored_duplicates.len() as u64;
+    out.problems.finish()?;
+    files::write_excluded(&dir.join(&duplicates), &[(spec.name, &stored_duplicates)])?;
     let sha256 = found.sha256()?;
     Ok(TableEntry {
         table: spec.name.to_string(),
@@ -171,11 +208,25 @@ fn stage(
         parquet,
         problems,
         rejected,
-        read: checked.tally.read,
-        rejected_own: checked.tally.rejected,
+        duplicates,
+        read: tally.read,
+        rejected_own: tally.rejected,
         rejected_cross: 0,
-        rejected_keys: checked.rejected_keys,
+        rejected_keys,
     })
+}
+
+/// The problem of a row that repeats an earlier row's unique key.
+fn unique_problem(spec: &Table, file: &str, repeat: &Duplicate) -> Problem {
+    Problem {
+        severity: Severity::Error,
+        file: file.to_string(),
+        line: repeat.line,
+        column: spec.key.join("+"),
+        rule: "unique".into(),
+        detail: format!("first at line {}", repeat.first),
+        value: keys::shown(&repeat.key),
+    }
 }
 
 /// Stages the tables of `jobs` side by side, one per core, the largest first.
@@ -237,15 +288,24 @@ fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String)
                 .expect("a contract table")
         })
         .collect();
+    let duplicates: Vec<Vec<u64>> = tables
+        .iter()
+        .map(|t| {
+            let mut lines = files::read_excluded(&dir.join(&t.duplicates))?;
+            Ok(lines.remove(&t.table).unwrap_or_default())
+        })
+        .collect::<Result<_, Error>>()?;
     let rows: Vec<StoredRows> = tables
         .iter()
         .zip(&specs)
-        .map(|(t, spec)| StoredRows {
+        .zip(&duplicates)
+        .map(|((t, spec), duplicates)| StoredRows {
             spec,
             file: &t.source.file,
             path: dir.join(&t.parquet),
             rejected: dir.join(&t.rejected),
             rejected_keys: &t.rejected_keys,
+            duplicates,
         })
         .collect();
     let staged: Vec<&dyn StagedRows> = rows.iter().map(|r| r as &dyn StagedRows).collect();
@@ -260,10 +320,20 @@ fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String)
         }
     }
     writer.finish()?;
+    // Queries leave out both the rows these rules rejected and the repeated keys.
+    let all: Vec<Vec<u64>> = results
+        .iter()
+        .zip(duplicates)
+        .map(|(r, mut lines)| {
+            lines.extend(&r.excluded);
+            lines.sort_unstable();
+            lines
+        })
+        .collect();
     let lines: Vec<(&str, &[u64])> = tables
         .iter()
-        .zip(&results)
-        .map(|(t, r)| (t.table.as_str(), r.excluded.as_slice()))
+        .zip(&all)
+        .map(|(t, lines)| (t.table.as_str(), lines.as_slice()))
         .collect();
     files::write_excluded(&dir.join(&excluded), &lines)?;
     Ok((problems, excluded))

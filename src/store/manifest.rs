@@ -13,7 +13,7 @@ use crate::output::temp_file_in;
 
 /// The layout of the store's files; a store of another version is checked again from its
 /// export.
-pub const STORE_FORMAT: u32 = 1;
+pub const STORE_FORMAT: u32 = 2;
 
 /// The version of `data-contract.md` the checks follow.
 pub const CONTRACT_VERSION: &str = "1.1";
@@ -62,7 +62,10 @@ pub struct TableEntry {
     /// The foreign keys of the rows rejected by the table's own rules, for their problems
     /// across tables: a Parquet file of the store.
     pub rejected: String,
-    /// Rows read, and rows rejected by the table's own rules.
+    /// The lines of the rows of `parquet` that repeat an earlier row's unique key, rejected
+    /// by the table's own rules: a Parquet file of the store.
+    pub duplicates: String,
+    /// Rows read, and rows rejected by the table's own rules (those of `duplicates` too).
     pub read: u64,
     pub rejected_own: u64,
     /// Rows of `parquet` rejected by the rules across tables.
@@ -129,7 +132,14 @@ impl Manifest {
         let mut files: BTreeSet<String> = self
             .tables
             .iter()
-            .flat_map(|t| [t.parquet.clone(), t.problems.clone(), t.rejected.clone()])
+            .flat_map(|t| {
+                [
+                    t.parquet.clone(),
+                    t.problems.clone(),
+                    t.rejected.clone(),
+                    t.duplicates.clone(),
+                ]
+            })
             .collect();
         files.insert(self.cross.clone());
         files.insert(self.excluded.clone());

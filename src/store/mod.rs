@@ -162,7 +162,7 @@ impl Store {
                     .find(|s| s.name == t.table)
                     .ok_or_else(|| Error::input(&dir, format!("unknown table {}", t.table)))?;
                 let lines = excluded.remove(t.table.as_str()).unwrap_or_default();
-                let rejected = t.rejected_own + lines.len() as u64;
+                let rejected = t.rejected_own + t.rejected_cross;
                 Ok(StoredTable {
                     spec,
                     source: Source {
@@ -212,6 +212,7 @@ impl Store {
             path: table.parquet.clone(),
             rejected: self.dir.join(&entry.rejected),
             rejected_keys: &entry.rejected_keys,
+            duplicates: &[],
         }
     }
 
