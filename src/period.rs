@@ -38,6 +38,25 @@ pub fn parse_date(s: &str) -> Option<i32> {
         .then(|| days_from_civil(year as i32, month, day))
 }
 
+/// The year and month (1 to 12) of a day since 1970-01-01 (H. Hinnant's `civil_from_days`):
+/// every stored row's quarter is worked out from it.
+pub fn year_month(days: i32) -> (i32, u32) {
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year as i32, month as u32)
+}
+
 /// Days since 1970-01-01 of a day of the proleptic Gregorian calendar (H. Hinnant's
 /// `days_from_civil`): dates are parsed tens of millions of times in an import.
 fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {

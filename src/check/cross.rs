@@ -163,20 +163,72 @@ impl<'b> Columns<'b> {
 
 /// Runs the rules across tables over `tables`, given in the contract's order (parents before
 /// their children). Gives one result per table, in the same order.
-pub fn check(tables: &[&dyn StagedRows]) -> Result<Vec<CrossChecked>, Error> {
+///
+/// The tables children refer to are checked first, one after another, each noting its keys;
+/// the rest, which only look keys up, are then checked side by side.
+pub fn check(tables: &[&(dyn StagedRows + Sync)]) -> Result<Vec<CrossChecked>, Error> {
     let mut known = Known::default();
-    let mut results = Vec::with_capacity(tables.len());
-    for rows in tables {
-        results.push(check_table(*rows, &mut known)?);
+    let mut results: Vec<Option<CrossChecked>> = vec![None; tables.len()];
+    let (parents, leaves): (Vec<usize>, Vec<usize>) =
+        (0..tables.len()).partition(|i| !parent_key_columns(tables[*i].spec()).is_empty());
+    for i in parents {
+        let (result, notes) = check_table(tables[i], &known)?;
+        for (column, value, span) in notes {
+            known.note(tables[i].spec().name, column, &value, span);
+        }
+        results[i] = Some(result);
     }
-    Ok(results)
+    let known = &known;
+    let queue = std::sync::Mutex::new(leaves);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let done: Vec<Result<Vec<(usize, CrossChecked)>, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = queue.lock().map(|mut q| q.pop());
+                        let Ok(Some(i)) = next else {
+                            return Ok(done);
+                        };
+                        done.push((i, check_table(tables[i], known)?.0));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|payload| {
+                    Err(Error::Internal {
+                        path: std::path::PathBuf::from(tables[0].file()),
+                        message: crate::diagnostics::panic_text(payload.as_ref()),
+                    })
+                })
+            })
+            .collect()
+    });
+    for worker in done {
+        for (i, result) in worker? {
+            results[i] = Some(result);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every table checked"))
+        .collect())
 }
 
-fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked, Error> {
+/// A key a checked table gives its children: column, value, and the span of the accepted
+/// row with it (`None` when every row with it was rejected).
+type Note = (&'static str, String, Option<Span>);
+
+fn check_table(rows: &dyn StagedRows, known: &Known) -> Result<(CrossChecked, Vec<Note>), Error> {
     let spec = rows.spec();
     let columns = needed_columns(spec);
     let parent_keys = parent_key_columns(spec);
     let mut result = CrossChecked::default();
+    let mut notes: Vec<Note> = Vec::new();
     let file = rows.file().to_string();
     let mut note = |severity, line: u64, column: &str, rule: &str, detail: String, value: &str| {
         result.problems.push(Problem {
@@ -200,7 +252,7 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
                 references_held(known, &columns, i, line, &mut note);
                 for (column, values) in &columns.parent_keys {
                     if let Some(value) = text_at(values, i) {
-                        known.note(spec.name, column, value, None);
+                        notes.push((column, value.to_string(), None));
                     }
                 }
                 continue;
@@ -218,7 +270,7 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
             });
             for (column, values) in &columns.parent_keys {
                 if let Some(value) = text_at(values, i) {
-                    known.note(spec.name, column, value, span);
+                    notes.push((column, value.to_string(), span));
                 }
             }
         }
@@ -236,7 +288,7 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
             continue;
         };
         for value in values {
-            known.note(spec.name, column, value, None);
+            notes.push((column, value.clone(), None));
         }
     }
     // Rows come in the order the table was stored in; problems are listed in file order, a
@@ -244,7 +296,7 @@ fn check_table(rows: &dyn StagedRows, known: &mut Known) -> Result<CrossChecked,
     result.problems.sort_by_key(|p| (p.line, p.severity));
     excluded.sort_unstable();
     result.excluded = excluded;
-    Ok(result)
+    Ok((result, notes))
 }
 
 /// The rule a foreign key's value breaks: `foreign key` when no parent row has it, `parent
@@ -266,10 +318,16 @@ fn broken_reference(known: &Known, fk: &ForeignKey, value: &str) -> Option<(&'st
     }
 }
 
-type Note<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
+type Report<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
 
 /// Notes the foreign keys of row `i` that break their rule; whether none did.
-fn references_held(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Note) -> bool {
+fn references_held(
+    known: &Known,
+    columns: &Columns,
+    i: usize,
+    line: u64,
+    note: &mut Report,
+) -> bool {
     let mut held = true;
     for (fk, values) in &columns.references {
         let Some(value) = text_at(values, i) else {
@@ -285,7 +343,7 @@ fn references_held(known: &Known, columns: &Columns, i: usize, line: u64, note: 
 
 /// The warnings of an accepted row that depend on other tables: an event under an 읍면동 not
 /// valid on its date, an assignment outside its team's active days.
-fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Note) {
+fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Report) {
     if let Some((date_column, dates, emd_column, codes)) = columns.event
         && let Some(date) = date_at(dates, i)
         && let Some(code) = text_at(codes, i)

@@ -89,11 +89,18 @@ pub struct Duplicate {
     pub key: String,
 }
 
+/// Entries of a block of a bucket: blocks of a fixed size, so that a growing bucket never
+/// holds twice the room it needs, as a doubling vector would.
+const BLOCK: usize = 4096;
+
+/// (hash high, hash low, line).
+type Entry = [u32; 3];
+
 /// The hashes and lines of a table's keys, as its rows are checked.
 #[derive(Debug, Clone)]
 pub struct KeyLog {
-    /// By the hash's top byte: (hash high, hash low, line).
-    buckets: Vec<Vec<[u32; 3]>>,
+    /// By the hash's top byte, in blocks.
+    buckets: Vec<Vec<Vec<Entry>>>,
 }
 
 impl Default for KeyLog {
@@ -113,7 +120,12 @@ impl KeyLog {
                 "more than 4,294,967,295 lines: split the export into smaller files",
             )
         })?;
-        self.buckets[(hash >> 56) as usize].push([(hash >> 32) as u32, hash as u32, line]);
+        let bucket = &mut self.buckets[(hash >> 56) as usize];
+        if bucket.last().is_none_or(|block| block.len() == BLOCK) {
+            bucket.push(Vec::with_capacity(BLOCK));
+        }
+        let block = bucket.last_mut().expect("pushed above");
+        block.push([(hash >> 32) as u32, hash as u32, line]);
         Ok(())
     }
 
@@ -121,7 +133,8 @@ impl KeyLog {
     /// may repeat another's.
     pub fn candidates(&mut self) -> Vec<u64> {
         let mut lines = Vec::new();
-        for bucket in &mut self.buckets {
+        for blocks in &mut self.buckets {
+            let mut bucket: Vec<Entry> = std::mem::take(blocks).concat();
             bucket.sort_unstable();
             let mut i = 0;
             while i < bucket.len() {
@@ -135,7 +148,6 @@ impl KeyLog {
                 }
                 i = j;
             }
-            *bucket = Vec::new();
         }
         lines.sort_unstable();
         lines

@@ -1,8 +1,6 @@
 //! Takes the key values of parent tables as their rows are checked and gives, for a child's
 //! foreign key, whether a parent row with that key was accepted, only rejected, or never seen.
 
-use std::collections::HashMap;
-
 use crate::contract::Reference;
 
 /// What the parent table says of a key a child refers to.
@@ -22,13 +20,14 @@ pub type Span = (Option<i32>, Option<i32>);
 
 /// Values of one key column: `Some` with the span of the accepted row, `None` while every
 /// row with the value was rejected.
-type Keys = HashMap<String, Option<Span>>;
+type Keys = foldhash::HashMap<String, Option<Span>>;
 
 /// The keys of the tables already checked, for the foreign keys and warnings of the tables
 /// after them, by (table, column). The first accepted row of a key is the one kept.
 #[derive(Debug, Default, Clone)]
 pub struct Known {
-    keys: HashMap<(&'static str, &'static str), Keys>,
+    /// A handful of columns, looked up for every row of their children: a list, not a map.
+    keys: Vec<((&'static str, &'static str), Keys)>,
 }
 
 impl Known {
@@ -41,7 +40,14 @@ impl Known {
         value: &str,
         accepted: Option<Span>,
     ) {
-        let keys = self.keys.entry((table, column)).or_default();
+        let at = match self.position(table, column) {
+            Some(at) => at,
+            None => {
+                self.keys.push(((table, column), Keys::default()));
+                self.keys.len() - 1
+            }
+        };
+        let keys = &mut self.keys[at].1;
         match keys.get_mut(value) {
             Some(slot) => {
                 if slot.is_none() {
@@ -54,8 +60,18 @@ impl Known {
         }
     }
 
+    fn position(&self, table: &str, column: &str) -> Option<usize> {
+        self.keys
+            .iter()
+            .position(|((t, c), _)| *t == table && *c == column)
+    }
+
+    fn column(&self, table: &str, column: &str) -> Option<&Keys> {
+        self.position(table, column).map(|at| &self.keys[at].1)
+    }
+
     fn status(&self, table: &'static str, column: &'static str, value: &str) -> ParentKey {
-        match self.keys.get(&(table, column)).and_then(|k| k.get(value)) {
+        match self.column(table, column).and_then(|k| k.get(value)) {
             Some(Some(_)) => ParentKey::Accepted,
             Some(None) => ParentKey::Rejected,
             None => ParentKey::Unknown,
@@ -80,11 +96,7 @@ impl Known {
 
     /// The span of the accepted row with this key.
     pub fn span(&self, table: &'static str, column: &'static str, value: &str) -> Option<Span> {
-        self.keys
-            .get(&(table, column))?
-            .get(value)
-            .copied()
-            .flatten()
+        self.column(table, column)?.get(value).copied().flatten()
     }
 }
 

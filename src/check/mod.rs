@@ -63,10 +63,9 @@ impl Cell<'_> {
         match self {
             Cell::Empty => true,
             // Only a text that starts with a space can be all spaces.
-            Cell::Text(s) => match s.as_bytes().first() {
-                Some(b) if b.is_ascii_graphic() => false,
-                _ => s.trim().is_empty(),
-            },
+            Cell::Text(s) => {
+                s.chars().next().is_none_or(char::is_whitespace) && s.trim().is_empty()
+            }
             _ => false,
         }
     }
@@ -77,6 +76,8 @@ impl Cell<'_> {
 enum Value<'a> {
     Null,
     Text(Cow<'a, str>),
+    /// The position of a category's value in the contract's list.
+    Category(i8),
     Date(i32),
     Int(i64),
     Float(f64),
@@ -95,11 +96,7 @@ fn whole(x: f64) -> Option<i64> {
 /// quotes, and a spreadsheet cell as its line breaks), and DEL. NUL bytes come this way too.
 fn control_character(cell: &Cell) -> Option<Broken> {
     let Cell::Text(s) = cell else { return None };
-    // Control characters are ASCII, and an ASCII byte is always its own character.
-    if !s
-        .bytes()
-        .any(|b| (b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f)
-    {
+    if !s.bytes().any(raw::is_control_byte) {
         return None;
     }
     let (at, c) = s
@@ -129,22 +126,25 @@ fn typed<'a>(kind: Kind, cell: &'a Cell<'a>) -> Result<Value<'a>, Broken> {
         }
         Kind::Category(values) => {
             let text = cell.text();
-            if values.contains(&text.as_ref()) {
-                Ok(Value::Text(text))
-            } else {
-                Err(("category", values.join("|")))
+            // Compared byte by byte in line: a call to compare six bytes costs more than it.
+            let same = |v: &&str| {
+                v.len() == text.len() && v.bytes().zip(text.bytes()).all(|(a, b)| a == b)
+            };
+            match values.iter().position(same) {
+                Some(i) => Ok(Value::Category(i as i8)),
+                None => Err(("category", values.join("|"))),
             }
         }
         Kind::Date => {
+            // A date written in one of the contract's forms is always within its years.
             let date = match cell {
-                Cell::Date(d) => Some(*d),
+                Cell::Date(d) => Some(*d).filter(|d| is_contract_date(*d)),
                 Cell::Text(s) => parse_date(s),
                 Cell::Int(n) => parse_date(&n.to_string()),
                 Cell::Float(x) => whole(*x).and_then(|n| parse_date(&n.to_string())),
                 _ => None,
             };
-            date.filter(|d| is_contract_date(*d))
-                .map(Value::Date)
+            date.map(Value::Date)
                 .ok_or_else(|| ("date", DATE_FORMATS.to_string()))
         }
         Kind::Integer | Kind::Count => {

@@ -50,9 +50,47 @@ pub struct RawRows<'a> {
     /// One per column of the file's header.
     pub columns: Vec<RawColumn<'a>>,
     pub misfits: Vec<Misfit>,
-    /// Whether a text may hold U+FFFD, the mark of bytes no encoding could read; when not,
-    /// the cells are not searched for it.
-    pub may_hold_replacement: bool,
+    /// What the cells may hold that the checks must search them for; what a whole stretch
+    /// of text is known not to hold is not searched for cell by cell.
+    pub marks: Marks,
+}
+
+/// What a stretch of rows may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Marks {
+    /// U+FFFD, the mark of bytes no encoding could read.
+    pub replacement: bool,
+    /// Control characters.
+    pub control: bool,
+}
+
+impl Marks {
+    /// Anything: cells that were not text to begin with.
+    pub const ANY: Marks = Marks {
+        replacement: true,
+        control: true,
+    };
+
+    /// What a text holds.
+    pub fn of(text: &str) -> Marks {
+        let bytes = text.as_bytes();
+        Marks {
+            replacement: memchr::memmem::find(bytes, "\u{FFFD}".as_bytes()).is_some(),
+            // Each block folded whole rather than searched, so that the loop runs many bytes
+            // at a time.
+            control: bytes.chunks(256).any(|block| {
+                block
+                    .iter()
+                    .fold(false, |found, b| found | is_control_byte(*b))
+            }),
+        }
+    }
+}
+
+/// A control character other than TAB, CR and LF, or DEL: in UTF-8 an ASCII byte is always
+/// a character of its own.
+pub fn is_control_byte(b: u8) -> bool {
+    (b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
 }
 
 impl RawRows<'_> {

@@ -121,20 +121,14 @@ impl TableCheck {
             .zip(&self.header.positions)
             .map(|(column, position)| {
                 let raw_column = position.map(|p| &raw.columns[p]);
-                type_column(
-                    column,
-                    raw_column,
-                    rows,
-                    raw.may_hold_replacement,
-                    &mut findings,
-                )
+                type_column(column, raw_column, rows, raw.marks, &mut findings)
             })
             .collect();
         let extras: Vec<ArrayRef> = self
             .header
             .extras
             .iter()
-            .map(|(p, name)| extra_column(name, &raw.columns[*p], rows, &mut findings))
+            .map(|(p, name)| extra_column(name, &raw.columns[*p], rows, raw.marks, &mut findings))
             .collect();
         rules::apply(&self.rules, &columns, &mut findings);
         let (accepted, mut problems) = findings.into_problems();

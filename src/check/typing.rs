@@ -12,7 +12,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Int8Type};
 
 use super::findings::Findings;
-use super::raw::RawColumn;
+use super::raw::{Marks, RawColumn};
 use super::{Cell, Value, control_character, typed};
 use crate::contract::{Column, Kind};
 
@@ -84,9 +84,11 @@ impl TypedColumn {
 fn check_cell<'c>(
     column: &Column,
     cell: &'c Cell<'c>,
-    replacement: bool,
+    marks: Marks,
 ) -> Result<Value<'c>, ((&'static str, String), Cow<'c, str>)> {
-    if let Some(broken) = control_character(cell) {
+    if marks.control
+        && let Some(broken) = control_character(cell)
+    {
         return Err((broken, cell.text()));
     }
     if cell.is_null() {
@@ -96,7 +98,7 @@ fn check_cell<'c>(
             Ok(Value::Null)
         };
     }
-    if replacement
+    if marks.replacement
         && let Cell::Text(s) = cell
         && s.contains('\u{FFFD}')
     {
@@ -131,9 +133,7 @@ impl Builder {
     fn append(&mut self, value: &Value) {
         match (self, value) {
             (Builder::Text(b), Value::Text(s)) => b.append_value(s),
-            (Builder::Category(keys, values), Value::Text(s)) => {
-                keys.push(values.iter().position(|v| v == s).map(|k| k as i8));
-            }
+            (Builder::Category(keys, _), Value::Category(k)) => keys.push(Some(*k)),
             (Builder::Date(b), Value::Date(d)) => b.append_value(*d),
             (Builder::Int(b), Value::Int(n)) => b.append_value(*n),
             (Builder::Float(b), Value::Float(x)) => b.append_value(*x),
@@ -175,14 +175,14 @@ pub fn type_column(
     column: &'static Column,
     raw: Option<&RawColumn>,
     rows: usize,
-    replacement: bool,
+    marks: Marks,
     findings: &mut Findings,
 ) -> TypedColumn {
     let mut builder = Builder::new(column.kind, rows);
     let mut broken = vec![false; rows];
     for (i, broken) in broken.iter_mut().enumerate() {
         let cell = raw.map_or(Cell::Empty, |r| r.cell(i));
-        match check_cell(column, &cell, replacement) {
+        match check_cell(column, &cell, marks) {
             Ok(value) => builder.append(&value),
             Err((rule, value)) => {
                 findings.reject(i, column.name, rule, &value);
@@ -198,11 +198,19 @@ pub fn type_column(
 }
 
 /// A column the contract does not name, kept as text: its control characters are reported.
-pub fn extra_column(name: &str, raw: &RawColumn, rows: usize, findings: &mut Findings) -> ArrayRef {
+pub fn extra_column(
+    name: &str,
+    raw: &RawColumn,
+    rows: usize,
+    marks: Marks,
+    findings: &mut Findings,
+) -> ArrayRef {
     let mut builder = StringBuilder::with_capacity(rows, 0);
     for i in 0..rows {
         let cell = raw.cell(i);
-        if let Some(broken) = control_character(&cell) {
+        if marks.control
+            && let Some(broken) = control_character(&cell)
+        {
             findings.reject(i, name, broken, &cell.text());
         }
         if cell.is_null() {

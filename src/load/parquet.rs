@@ -18,7 +18,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::Checker;
 use crate::check::Cell;
-use crate::check::raw::{RawColumn, RawRows};
+use crate::check::raw::{Marks, RawColumn, RawRows};
 use crate::diagnostics::Error;
 use crate::period::days;
 
@@ -231,7 +231,7 @@ pub fn read(path: &Path, sink: &mut Checker) -> Result<(), Error> {
                 .map(|c| RawColumn::Cells((0..count).map(|i| c.cell(i)).collect()))
                 .collect(),
             misfits: Vec::new(),
-            may_hold_replacement: true,
+            marks: Marks::ANY,
         };
         sink.rows(&raw)?;
         rows += count as u64;

@@ -9,7 +9,7 @@ use calamine::{Data, DataType, Reader, Sheets, Xls, Xlsx};
 
 use super::Checker;
 use crate::check::Cell;
-use crate::check::raw::{Misfit, RawColumn, RawRows};
+use crate::check::raw::{Marks, Misfit, RawColumn, RawRows};
 use crate::diagnostics::Error;
 use crate::period::{days, parse_date};
 
@@ -111,7 +111,7 @@ impl<'a> Stretch<'a> {
             lines: full.lines,
             columns: full.columns.into_iter().map(RawColumn::Cells).collect(),
             misfits: full.misfits,
-            may_hold_replacement: true,
+            marks: Marks::ANY,
         }
     }
 }

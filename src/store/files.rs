@@ -17,14 +17,15 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::check::cross::KEY_COLUMN;
 use crate::check::cross::StagedRows;
 use crate::check::keys::key_text;
 use crate::check::{CheckOutput, LINE_COLUMN, Problem, Severity};
-use crate::contract::Table;
+use crate::contract::{Kind, Table};
 use crate::diagnostics::Error;
-use crate::period::date_of;
+use crate::period::year_month;
 
 /// Rows of a row group: a quarter of a national year's visits holds about a million rows.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -36,18 +37,33 @@ const HELD_ROWS: usize = 1024 * 1024;
 /// Problems written per batch.
 const PROBLEM_BATCH: usize = 8 * 1024;
 
-fn properties() -> WriterProperties {
-    WriterProperties::builder()
+/// The store's writer properties; `plain` columns are written without a dictionary.
+fn properties(plain: &[&str]) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1")))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_created_by(concat!("hubstat ", env!("CARGO_PKG_VERSION")).to_string())
-        .build()
+        .set_created_by(concat!("hubstat ", env!("CARGO_PKG_VERSION")).to_string());
+    for column in plain {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+    }
+    builder.build()
+}
+
+/// The columns of a table whose values seldom repeat (ids, households, lines): a dictionary
+/// of them would cost time and save nothing. Categories, codes and references repeat.
+fn plain_columns(spec: &Table) -> Vec<&'static str> {
+    spec.columns
+        .iter()
+        .filter(|c| c.kind == Kind::Text && !spec.foreign_keys.iter().any(|fk| fk.column == c.name))
+        .map(|c| c.name)
+        .chain([LINE_COLUMN])
+        .collect()
 }
 
 /// A new Parquet file of the store at `path`, with the store's writer properties.
-fn create(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<File>, Error> {
+fn create(path: &Path, schema: SchemaRef, plain: &[&str]) -> Result<ArrowWriter<File>, Error> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    ArrowWriter::try_new(file, schema, Some(properties())).map_err(parquet_error(path))
+    ArrowWriter::try_new(file, schema, Some(properties(plain))).map_err(parquet_error(path))
 }
 
 fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
@@ -56,14 +72,14 @@ fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error
 
 /// The quarter of a day, as one number (year * 4 + quarter - 1).
 fn quarter_of(day: i32) -> i32 {
-    use chrono::Datelike;
-    let date = date_of(day);
-    date.year() * 4 + date.month0() as i32 / 3
+    let (year, month) = year_month(day);
+    year * 4 + (month as i32 - 1) / 3
 }
 
 /// Writes a table's rows to Parquet, a row group holding one quarter of its main date.
 pub struct TableWriter {
     path: PathBuf,
+    plain: Vec<&'static str>,
     date_column: Option<String>,
     writer: Option<ArrowWriter<File>>,
     /// Quarter → the rows held back for its next row group.
@@ -75,6 +91,7 @@ impl TableWriter {
     pub fn new(path: PathBuf, spec: &Table) -> TableWriter {
         TableWriter {
             path,
+            plain: plain_columns(spec),
             date_column: spec.event.as_ref().map(|e| e.date.to_string()),
             writer: None,
             held: BTreeMap::new(),
@@ -84,7 +101,7 @@ impl TableWriter {
 
     fn writer(&mut self, schema: &SchemaRef) -> Result<&mut ArrowWriter<File>, Error> {
         if self.writer.is_none() {
-            self.writer = Some(create(&self.path, schema.clone())?);
+            self.writer = Some(create(&self.path, schema.clone(), &self.plain)?);
         }
         Ok(self.writer.as_mut().expect("made above"))
     }
@@ -183,7 +200,7 @@ pub struct ProblemWriter {
 
 impl ProblemWriter {
     pub fn new(path: PathBuf) -> Result<ProblemWriter, Error> {
-        let writer = create(&path, problems_schema())?;
+        let writer = create(&path, problems_schema(), &[])?;
         Ok(ProblemWriter {
             path,
             writer,
@@ -247,7 +264,7 @@ fn excluded_schema() -> SchemaRef {
 
 /// Writes the lines of the rows rejected by the rules across tables, by table.
 pub fn write_excluded(path: &Path, excluded: &[(&str, &[u64])]) -> Result<(), Error> {
-    let mut writer = create(path, excluded_schema())?;
+    let mut writer = create(path, excluded_schema(), &[])?;
     for (table, lines) in excluded {
         if lines.is_empty() {
             continue;
@@ -506,7 +523,7 @@ pub struct RejectedWriter {
 impl RejectedWriter {
     pub fn new(path: PathBuf, spec: &Table) -> Result<RejectedWriter, Error> {
         let schema = crate::check::cross::rejected_schema(spec);
-        let writer = create(&path, schema.clone())?;
+        let writer = create(&path, schema.clone(), &[])?;
         Ok(RejectedWriter {
             path,
             values: vec![Vec::new(); schema.fields().len() - 1],

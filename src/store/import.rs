@@ -308,7 +308,8 @@ fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String)
             duplicates,
         })
         .collect();
-    let staged: Vec<&dyn StagedRows> = rows.iter().map(|r| r as &dyn StagedRows).collect();
+    let staged: Vec<&(dyn StagedRows + Sync)> =
+        rows.iter().map(|r| r as &(dyn StagedRows + Sync)).collect();
     let results = cross::check(&staged)?;
     let problems = fresh_name("cross", ".problems.parquet");
     let excluded = fresh_name("cross", ".excluded.parquet");

@@ -74,10 +74,16 @@ fn read_chunks<R: Read + Send>(
 ) -> Result<(), Error> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
-        let (chunk_tx, chunk_rx) = sync_channel(workers * 2);
+        let (chunk_tx, chunk_rx) = sync_channel(workers);
+        // A chunk is read only while fewer than this many are read and not yet taken in
+        // order, so that memory stays bounded however far the checks run ahead of the
+        // writing.
+        let (permit_tx, permit_rx) = sync_channel::<()>(workers * 2 + 1);
         let scanner = scope.spawn(move || {
             let mut scanner = Scanner::new(input);
-            while let Some(chunk) = scanner.next_chunk()? {
+            while permit_tx.send(()).is_ok()
+                && let Some(chunk) = scanner.next_chunk()?
+            {
                 if chunk_tx.send(chunk).is_err() {
                     break;
                 }
@@ -95,6 +101,7 @@ fn read_chunks<R: Read + Send>(
             let records = Records::read(decode(chunk.bytes, cp949), chunk.breaks_before)
                 .map_err(|e| Error::input(path, format!("not readable as CSV: {e}")))?;
             if records.len() == 0 {
+                let _ = permit_rx.recv();
                 continue;
             }
             let header = records.record(0);
@@ -102,6 +109,7 @@ fn read_chunks<R: Read + Send>(
             checker.header(header)?;
             last = records.last;
             checker.take(checker.check().check(&records.rows(1, width)))?;
+            let _ = permit_rx.recv();
             break Some(width);
         };
         if let Some(width) = width {
@@ -141,12 +149,14 @@ fn read_chunks<R: Read + Send>(
                     let (rows, last_record) = result?;
                     last = last_record.or(last);
                     checker.take(rows)?;
+                    let _ = permit_rx.recv();
                     next += 1;
                 }
             }
         } else {
             drop(chunk_rx);
         }
+        drop(permit_rx);
         let quote_open = scanner
             .join()
             .map_err(|payload| Error::Internal {

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use csv::{ByteRecord, ReaderBuilder};
 use memchr::{memchr, memchr_iter, memchr2};
 
-use crate::check::raw::{Misfit, RawColumn, RawRows};
+use crate::check::raw::{Marks, Misfit, RawColumn, RawRows};
 
 /// A chunk's records: the fields of record `r` are `fields[starts[r]..starts[r + 1]]`,
 /// ranges of `text`.
@@ -169,8 +169,7 @@ impl Records {
                 })
                 .collect(),
             misfits,
-            may_hold_replacement: memchr::memmem::find(self.text.as_bytes(), "\u{FFFD}".as_bytes())
-                .is_some(),
+            marks: Marks::of(&self.text),
         }
     }
 }
