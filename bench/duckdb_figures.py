@@ -6,6 +6,9 @@ views of queries/_prelude.sql created as DuckDB views). Used only by bench/run.s
 Usage: python3 bench/duckdb_figures.py DATA_DIR PERIOD_QUARTER   (e.g. /tmp/hb/csv 2020Q3)
 Prints the national rows of each figure and the time taken, loading included.
 
+       python3 bench/duckdb_figures.py --load DATA_DIR
+Loads the files into tables and stops: the peer of `hubstat check` on a fresh store.
+
        python3 bench/duckdb_figures.py --sql DATA_DIR FIGURE LEVEL PERIOD_QUARTER
 Prints, for the `duckdb` command line, one figure's SQL over the Parquet export read in place
 (views over read_parquet, no loading): what an analyst would type instead of hubstat query.
@@ -80,8 +83,7 @@ def run(con, figure, level, periods, params):
     return con.execute(bind(sql, params)).fetchall()
 
 
-def main(data, label):
-    started = time.time()
+def load(data):
     con = duckdb.connect()
     for table, types in TYPES.items():
         for ext in ("csv", "parquet"):
@@ -94,6 +96,12 @@ def main(data, label):
                 source = f"read_parquet('{path}')"
             # Tables, as hubstat holds them in memory once and answers every figure from them.
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+    return con
+
+
+def main(data, label):
+    started = time.time()
+    con = load(data)
     loaded = time.time() - started
     for back in (0, 1, 4):
         name, start, end = quarter(label, back)
@@ -136,5 +144,9 @@ def cli_sql(data, figure, level, label):
 if __name__ == "__main__":
     if sys.argv[1] == "--sql":
         cli_sql(*sys.argv[2:6])
+    elif sys.argv[1] == "--load":
+        started = time.time()
+        load(sys.argv[2])
+        print(f"duckdb loaded {time.time() - started:.2f} s")
     else:
         main(sys.argv[1], sys.argv[2])

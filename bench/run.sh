@@ -61,6 +61,8 @@ for format in csv parquet; do
   s="$store-$format"
   measure "floor: DataFusion count(*) per table" "$format 3y" ":" "$scan" "$dir"
   measure "DuckDB (Python): load the files, compute the quarterly figures" "$format 3y" ":" "$python" bench/duckdb_figures.py "$dir" "$period"
+  measure "DuckDB (Python): load the files only" "$format 3y" ":" "$python" bench/duckdb_figures.py --load "$dir"
+  measure "hubstat check, fresh store" "$format 3y" "rm -rf $s" "$hubstat" check --data "$dir" --store "$s" --today "$today"
   measure "hubstat import, fresh store" "$format 3y" "rm -rf $s" "$hubstat" import --data "$dir" --store "$s"
   measure "hubstat import + report quarterly, fresh store (first run)" "$format 3y" "rm -rf $s" \
     sh -c "'$hubstat' report quarterly --data '$dir' --store '$s' --period $period --out '$data/out' --today $today"

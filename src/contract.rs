@@ -111,6 +111,25 @@ pub struct Event {
     pub emd: Option<&'static str>,
 }
 
+/// The days a row of a parent table is valid or active: from (inclusive) and to
+/// (exclusive) columns, either empty for open.
+#[derive(Debug)]
+pub struct Life {
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+/// A row that assigns something to a parent row for a while, which should lie within the
+/// parent's [`Life`] (a staff member in a team): its reference column and its dates.
+#[derive(Debug)]
+pub struct Within {
+    /// What the parent is called in a warning (`outside team life`).
+    pub parent: &'static str,
+    pub reference: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
@@ -121,6 +140,8 @@ pub struct Table {
     pub foreign_keys: &'static [ForeignKey],
     pub row_rules: &'static [RowRule],
     pub event: Option<Event>,
+    pub life: Option<Life>,
+    pub within: Option<Within>,
 }
 
 impl Table {
@@ -191,6 +212,11 @@ pub static REGIONS: Table = Table {
         },
     ],
     event: None,
+    life: Some(Life {
+        from: "valid_from",
+        to: "valid_to",
+    }),
+    within: None,
 };
 
 pub static TEAMS: Table = Table {
@@ -210,6 +236,11 @@ pub static TEAMS: Table = Table {
         start: "established_on",
     }],
     event: None,
+    life: Some(Life {
+        from: "established_on",
+        to: "closed_on",
+    }),
+    within: None,
 };
 
 pub static TEAM_AREAS: Table = Table {
@@ -223,6 +254,8 @@ pub static TEAM_AREAS: Table = Table {
     ],
     row_rules: &[],
     event: None,
+    life: None,
+    within: None,
 };
 
 pub static STAFF: Table = Table {
@@ -251,6 +284,13 @@ pub static STAFF: Table = Table {
         },
     ],
     event: None,
+    life: None,
+    within: Some(Within {
+        parent: "team",
+        reference: "team_id",
+        from: "assigned_on",
+        to: "left_on",
+    }),
 };
 
 pub static VISITS: Table = Table {
@@ -275,6 +315,8 @@ pub static VISITS: Table = Table {
         date: "visited_on",
         emd: Some("emd_code"),
     }),
+    life: None,
+    within: None,
 };
 
 pub static SERVICE_LINKS: Table = Table {
@@ -295,6 +337,8 @@ pub static SERVICE_LINKS: Table = Table {
         date: "linked_on",
         emd: Some("emd_code"),
     }),
+    life: None,
+    within: None,
 };
 
 pub static CASES: Table = Table {
@@ -325,6 +369,8 @@ pub static CASES: Table = Table {
         date: "opened_on",
         emd: Some("emd_code"),
     }),
+    life: None,
+    within: None,
 };
 
 pub static CASE_MEETINGS: Table = Table {
@@ -343,6 +389,8 @@ pub static CASE_MEETINGS: Table = Table {
         date: "held_on",
         emd: None,
     }),
+    life: None,
+    within: None,
 };
 
 pub static DISCOVERIES: Table = Table {
@@ -363,6 +411,8 @@ pub static DISCOVERIES: Table = Table {
         date: "found_on",
         emd: Some("emd_code"),
     }),
+    life: None,
+    within: None,
 };
 
 pub static TARGETS: Table = Table {
@@ -378,6 +428,8 @@ pub static TARGETS: Table = Table {
     foreign_keys: &[fk("region_code", Reference::TargetRegion)],
     row_rules: &[],
     event: None,
+    life: None,
+    within: None,
 };
 
 /// Every table, in the order they are loaded: a table comes after the tables it refers to.

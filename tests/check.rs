@@ -507,3 +507,68 @@ fn children_of_a_rejected_team_are_rejected_and_counted() {
         visits_of_t1
     );
 }
+
+/// A file of many chunks, read side by side: every problem is still named at its line,
+/// whatever line endings and quoted line breaks come before it, keys repeated across chunks
+/// are found exactly once with their first line, and every row is counted.
+#[test]
+fn a_file_of_many_chunks_names_every_line_and_repeated_key() {
+    for (ending, cp949) in [("\r\n", false), ("\n", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        crate::support::copy_of_figures_data(dir.path());
+        let mut lines = vec![
+            "visit_id,emd_code,team_id,household_id,visited_on,channel,target_group".to_string(),
+        ];
+        let mut line = 1u64;
+        let mut expected = Vec::new();
+        for i in 0..200_000u64 {
+            line += 1;
+            let row = match i {
+                // A quoted household over two lines: the rows after it are a line further on.
+                7 | 60_000 => {
+                    let row = format!("V{i},2811051000,T1,\"가{ending}H{i}\",2020-07-01,방문,노인");
+                    line += 1;
+                    row
+                }
+                // The key of row 5, again in a later chunk.
+                150_000 => {
+                    expected.push((line, "unique".to_string(), "first at line 7".to_string()));
+                    "V5,2811051000,T1,H5,2020-07-01,방문,노인".to_string()
+                }
+                170_000 | 199_999 => {
+                    expected.push((
+                        line,
+                        "date".to_string(),
+                        "YYYY-MM-DD, YYYYMMDD or YYYY.MM.DD".to_string(),
+                    ));
+                    format!("V{i},2811051000,T1,H{i},2020-02-30,방문,노인")
+                }
+                _ => format!("V{i},2811051000,T1,H{i},2020-07-01,방문,노인"),
+            };
+            lines.push(row);
+        }
+        let text = lines.join(ending) + ending;
+        let bytes = if cp949 {
+            encoding_rs::EUC_KR.encode(&text).0.into_owned()
+        } else {
+            text.into_bytes()
+        };
+        assert!(bytes.len() > 8 << 20, "more than two chunks");
+        fs::write(dir.path().join("visits.csv"), bytes).unwrap();
+        let dataset = load(dir.path());
+        let found: Vec<(u64, String, String)> = dataset
+            .problems
+            .listed()
+            .iter()
+            .filter(|p| p.file.ends_with("visits.csv"))
+            .map(|p| (p.line, p.rule.clone(), p.detail.clone()))
+            .collect();
+        assert_eq!(found, expected, "{ending:?}, CP949 {cp949}");
+        let visits = dataset.table("visits").unwrap();
+        assert_eq!(
+            (visits.tally.read, visits.tally.rejected),
+            (200_000, 3),
+            "{ending:?}, CP949 {cp949}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{Date32Type, Int64Type};
 
 use super::known::{Known, ParentKey, Span};
 use super::{LINE_COLUMN, Problem, Severity, parent_key_columns};
-use crate::contract::{ForeignKey, Table};
+use crate::contract::{ForeignKey, Table, Within};
 use crate::diagnostics::Error;
 use crate::period::format_date;
 
@@ -60,28 +60,26 @@ pub struct CrossChecked {
     pub excluded: Vec<u64>,
 }
 
-/// The dates between which a parent row's key is valid or active, for the warnings.
-fn span_columns(spec: &Table) -> Option<(&'static str, &'static str)> {
-    match spec.name {
-        "regions" => Some(("valid_from", "valid_to")),
-        "teams" => Some(("established_on", "closed_on")),
-        _ => None,
-    }
+/// The table and column a foreign key column of `spec` looks its values up in.
+fn parent_of(spec: &Table, column: &str) -> Option<(&'static str, &'static str)> {
+    let fk = spec.foreign_keys.iter().find(|fk| fk.column == column)?;
+    let (table, columns) = fk.references.columns();
+    Some((table, columns[0]))
 }
 
 /// The columns the rules across tables read of `spec`.
 fn needed_columns(spec: &Table) -> Vec<&'static str> {
     let mut columns: Vec<&'static str> = spec.foreign_keys.iter().map(|f| f.column).collect();
     columns.extend(parent_key_columns(spec));
-    if let Some((from, to)) = span_columns(spec) {
-        columns.extend([from, to]);
+    if let Some(life) = &spec.life {
+        columns.extend([life.from, life.to]);
     }
     if let Some(event) = &spec.event {
         columns.push(event.date);
         columns.extend(event.emd);
     }
-    if spec.name == "staff" {
-        columns.extend(["team_id", "assigned_on", "left_on"]);
+    if let Some(within) = &spec.within {
+        columns.extend([within.reference, within.from, within.to]);
     }
     columns.sort_unstable();
     columns.dedup();
@@ -113,10 +111,26 @@ struct Columns<'b> {
     references: Vec<(&'static ForeignKey, &'b StringArray)>,
     parent_keys: Vec<(&'static str, &'b StringArray)>,
     span: Option<(&'b Date32Array, &'b Date32Array)>,
-    /// An event's date and 읍면동, with their column names.
-    event: Option<(&'static str, &'b Date32Array, &'static str, &'b StringArray)>,
-    /// An assignment's team, start and end (staff).
-    assignment: Option<(&'b StringArray, &'b Date32Array, &'b Date32Array)>,
+    event: Option<EventColumns<'b>>,
+    assignment: Option<AssignmentColumns<'b>>,
+}
+
+/// An event's date and 읍면동, with their column names and where the 읍면동 is looked up.
+struct EventColumns<'b> {
+    date_column: &'static str,
+    dates: &'b Date32Array,
+    emd_column: &'static str,
+    codes: &'b StringArray,
+    parent: (&'static str, &'static str),
+}
+
+/// An assignment's parent (where it is looked up), start and end.
+struct AssignmentColumns<'b> {
+    within: &'static Within,
+    parent: (&'static str, &'static str),
+    references: &'b StringArray,
+    from: &'b Date32Array,
+    to: &'b Date32Array,
 }
 
 impl<'b> Columns<'b> {
@@ -127,17 +141,23 @@ impl<'b> Columns<'b> {
             .as_primitive::<Int64Type>();
         let event = spec.event.as_ref().and_then(|e| {
             let emd = e.emd?;
-            Some((e.date, dates(batch, e.date)?, emd, texts(batch, emd)?))
-        });
-        let assignment = (spec.name == "staff")
-            .then(|| {
-                Some((
-                    texts(batch, "team_id")?,
-                    dates(batch, "assigned_on")?,
-                    dates(batch, "left_on")?,
-                ))
+            Some(EventColumns {
+                date_column: e.date,
+                dates: dates(batch, e.date)?,
+                emd_column: emd,
+                codes: texts(batch, emd)?,
+                parent: parent_of(spec, emd)?,
             })
-            .flatten();
+        });
+        let assignment = spec.within.as_ref().and_then(|w| {
+            Some(AssignmentColumns {
+                within: w,
+                parent: parent_of(spec, w.reference)?,
+                references: texts(batch, w.reference)?,
+                from: dates(batch, w.from)?,
+                to: dates(batch, w.to)?,
+            })
+        });
         Columns {
             lines,
             references: spec
@@ -149,8 +169,10 @@ impl<'b> Columns<'b> {
                 .into_iter()
                 .filter_map(|c| Some((c, texts(batch, c)?)))
                 .collect(),
-            span: span_columns(spec)
-                .and_then(|(from, to)| Some((dates(batch, from)?, dates(batch, to)?))),
+            span: spec
+                .life
+                .as_ref()
+                .and_then(|life| Some((dates(batch, life.from)?, dates(batch, life.to)?))),
             event,
             assignment,
         }
@@ -344,14 +366,15 @@ fn references_held(
 /// The warnings of an accepted row that depend on other tables: an event under an 읍면동 not
 /// valid on its date, an assignment outside its team's active days.
 fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Report) {
-    if let Some((date_column, dates, emd_column, codes)) = columns.event
-        && let Some(date) = date_at(dates, i)
-        && let Some(code) = text_at(codes, i)
-        && let Some((from, to)) = known.span("regions", "emd_code", code)
+    if let Some(event) = &columns.event
+        && let Some(date) = date_at(event.dates, i)
+        && let Some(code) = text_at(event.codes, i)
+        && let Some((from, to)) = known.span(event.parent.0, event.parent.1, code)
         && (from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t))
     {
         let detail = format!(
-            "{emd_column} {code} is valid {}..{}",
+            "{} {code} is valid {}..{}",
+            event.emd_column,
             from.map(format_date).unwrap_or_default(),
             to.map(format_date).unwrap_or_default()
         );
@@ -359,22 +382,27 @@ fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Re
         note(
             Severity::Warning,
             line,
-            date_column,
+            event.date_column,
             "region not valid on date",
             detail,
             &value,
         );
     }
-    if let Some((teams, starts, ends)) = columns.assignment
-        && let (Some(team), Some(assigned)) = (text_at(teams, i), date_at(starts, i))
-        && let Some((Some(established), closed)) = known.span("teams", "team_id", team)
+    if let Some(assignment) = &columns.assignment
+        && let (Some(parent), Some(assigned)) = (
+            text_at(assignment.references, i),
+            date_at(assignment.from, i),
+        )
+        && let Some((Some(established), closed)) =
+            known.span(assignment.parent.0, assignment.parent.1, parent)
     {
-        let left = date_at(ends, i);
+        let left = date_at(assignment.to, i);
         let outside = assigned < established
             || closed.is_some_and(|c| assigned >= c || left.is_none_or(|l| l > c));
         if outside {
             let detail = format!(
-                "team {team} is active {}..{}",
+                "{} {parent} is active {}..{}",
+                assignment.within.parent,
                 format_date(established),
                 closed.map(format_date).unwrap_or_default()
             );
@@ -386,8 +414,8 @@ fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Re
             note(
                 Severity::Warning,
                 line,
-                "assigned_on",
-                "outside team life",
+                assignment.within.from,
+                &format!("outside {} life", assignment.within.parent),
                 detail,
                 &value,
             );
