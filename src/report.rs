@@ -220,83 +220,8 @@ impl Report<'_> {
     }
 }
 
-/// A figure of a report: query, level and period.
-type Key = (&'static str, RegionLevel, String);
-
-/// Figures already computed in this report: those worked out ahead, with their errors, and
-/// those taken since.
-#[derive(Default)]
-struct Cache {
-    ahead: HashMap<Key, Result<Rows, Error>>,
-    taken: HashMap<Key, Rows>,
-}
-
-/// Figures worked out at once before the sheets are laid out.
-const FIGURES_AT_ONCE: usize = 4;
-
-/// Works out every figure `template` asks for, several at a time: each is a query of its
-/// own, and one query alone leaves cores idle while it plans and while it ends.
-async fn compute_ahead(
-    template: &Template,
-    engine: &Engine<'_>,
-    period: Period,
-    scope: Option<&str>,
-) -> HashMap<Key, Result<Rows, Error>> {
-    use futures::StreamExt;
-    let scope_level = RegionLevel::of_code(scope.unwrap_or("")).unwrap_or(RegionLevel::National);
-    let mut wanted: Vec<(&'static QueryFile, RegionLevel, Period)> = Vec::new();
-    for spec in &template.sheets {
-        match spec.kind {
-            SheetKind::Table => {
-                let (Some(query), Some(level)) = (
-                    spec.query.as_ref().and_then(|q| figure(q.get_ref())),
-                    spec.level,
-                ) else {
-                    continue;
-                };
-                let level = level.resolve(scope);
-                wanted.push((query, level, period));
-                if spec.total && level > scope_level {
-                    wanted.push((query, scope_level, period));
-                }
-            }
-            SheetKind::Summary => {
-                let level = spec.level.map_or(scope_level, |l| l.resolve(scope));
-                for row in &spec.rows {
-                    if let Some(query) = figure(row.query.get_ref()) {
-                        for p in [period, period.previous(), period.year_before()] {
-                            wanted.push((query, level, p));
-                        }
-                    }
-                }
-            }
-            SheetKind::Provenance => {}
-        }
-    }
-    if scope.is_some()
-        && let Some(coverage) = figure("coverage")
-    {
-        wanted.push((coverage, scope_level, period));
-    }
-    let mut keys = std::collections::HashSet::new();
-    wanted.retain(|(q, level, p)| keys.insert((q.name, *level, p.to_string())));
-    futures::stream::iter(wanted)
-        .map(|(query, level, period)| async move {
-            let params = Params {
-                period,
-                level,
-                scope: scope.map(str::to_string),
-            };
-            let rows = match engine.figure(query, &params).await {
-                Ok(table) => Rows::from_result(&table),
-                Err(e) => Err(e),
-            };
-            ((query.name, level, period.to_string()), rows)
-        })
-        .buffer_unordered(FIGURES_AT_ONCE)
-        .collect()
-        .await
-}
+/// Figures already computed in this report, by query, level and period.
+type Cache = HashMap<(&'static str, RegionLevel, String), Rows>;
 
 async fn compute(
     engine: &Engine<'_>,
@@ -307,13 +232,8 @@ async fn compute(
     scope: Option<&str>,
 ) -> Result<Rows, Error> {
     let key = (query.name, level, period.to_string());
-    if let Some(rows) = cache.taken.get(&key) {
+    if let Some(rows) = cache.get(&key) {
         return Ok(rows.clone());
-    }
-    if let Some(result) = cache.ahead.remove(&key) {
-        let rows = result?;
-        cache.taken.insert(key, rows.clone());
-        return Ok(rows);
     }
     let params = Params {
         period,
@@ -321,7 +241,7 @@ async fn compute(
         scope: scope.map(str::to_string),
     };
     let rows = Rows::from_result(&engine.figure(query, &params).await?)?;
-    cache.taken.insert(key, rows.clone());
+    cache.insert(key, rows.clone());
     Ok(rows)
 }
 
@@ -338,10 +258,7 @@ pub async fn build<'t>(
     let scope_level =
         RegionLevel::of_code(scope.as_deref().unwrap_or("")).unwrap_or(RegionLevel::National);
     let scope_ref = scope.as_deref();
-    let mut cache = Cache {
-        ahead: compute_ahead(template, engine, period, scope_ref).await,
-        taken: HashMap::new(),
-    };
+    let mut cache = Cache::new();
     let mut sheets = Vec::new();
     let mut used: Vec<&'static QueryFile> = Vec::new();
     let mut use_query = |q: &'static QueryFile| {
