@@ -38,6 +38,12 @@ pub fn parse_date(s: &str) -> Option<i32> {
         .then(|| days_from_civil(year as i32, month, day))
 }
 
+/// The quarter of a day, as one number (year * 4 + quarter - 1).
+pub fn quarter_of(day: i32) -> i32 {
+    let (year, month) = year_month(day);
+    year * 4 + (month as i32 - 1) / 3
+}
+
 /// The year and month (1 to 12) of a day since 1970-01-01 (H. Hinnant's `civil_from_days`):
 /// every stored row's quarter is worked out from it.
 pub fn year_month(days: i32) -> (i32, u32) {

@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use crate::check::raw::RawRows;
 use crate::check::{CheckOutput, CheckedRows, CheckedTable, Staging, TableCheck};
 use crate::contract::{TABLES, Table};
@@ -61,6 +63,26 @@ pub struct Source {
     /// The text encoding found in a CSV file.
     pub encoding: Option<String>,
     pub bytes: u64,
+    /// The SHA-256 of the content, when it was worked out as the file was read.
+    #[serde(skip)]
+    pub sha256: Option<String>,
+}
+
+/// Passes bytes through and hashes them on the way: a CSV file is read whole once, on the
+/// thread that cuts it into chunks, which has time to spare.
+struct Hashing<R> {
+    inner: R,
+    hasher: Arc<std::sync::Mutex<Sha256>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut hasher) = self.hasher.lock() {
+            hasher.update(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 /// Finds the one file of each contract table in `dir`, in contract order.
@@ -236,6 +258,7 @@ fn read_file(
         f.read(&mut head).map_err(|e| Error::io(path, e))?
     };
     let mut sink = Checker::new(spec, &file, progress, out);
+    let mut sha256 = None;
     let (format, encoding) = match sniff(&head[..n]) {
         Sniffed::Zip | Sniffed::Ole => {
             xlsx::read(path, &mut sink)?;
@@ -252,8 +275,15 @@ fn read_file(
             ));
         }
         Sniffed::Text => {
-            let f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let hasher = Arc::new(std::sync::Mutex::new(Sha256::new()));
+            let f = Hashing {
+                inner: fs::File::open(path).map_err(|e| Error::io(path, e))?,
+                hasher: hasher.clone(),
+            };
             let encoding = csv::read(f, path, choice, &mut sink)?;
+            sha256 = Arc::into_inner(hasher)
+                .and_then(|h| h.into_inner().ok())
+                .map(|h| format!("{:x}", h.finalize()));
             (Format::Csv, Some(encoding.to_string()))
         }
     };
@@ -264,6 +294,7 @@ fn read_file(
         format,
         encoding,
         bytes: metadata.len(),
+        sha256,
     };
     Ok((source, table))
 }
@@ -282,6 +313,7 @@ pub fn stage_built_in_regions(
         format: Format::BuiltIn,
         encoding: Some("UTF-8".into()),
         bytes: BUILT_IN_REGIONS.len() as u64,
+        sha256: None,
     };
     Ok((source, sink.finish()?))
 }

@@ -25,7 +25,7 @@ use crate::check::keys::key_text;
 use crate::check::{CheckOutput, LINE_COLUMN, Problem, Severity};
 use crate::contract::{Kind, Table};
 use crate::diagnostics::Error;
-use crate::period::year_month;
+use crate::period::quarter_of;
 
 /// Rows of a row group: a quarter of a national year's visits holds about a million rows.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -68,12 +68,6 @@ fn create(path: &Path, schema: SchemaRef, plain: &[&str]) -> Result<ArrowWriter<
 
 fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
     move |e| Error::query(format!("writing {}", path.display()), e)
-}
-
-/// The quarter of a day, as one number (year * 4 + quarter - 1).
-fn quarter_of(day: i32) -> i32 {
-    let (year, month) = year_month(day);
-    year * 4 + (month as i32 - 1) / 3
 }
 
 /// Writes a table's rows to Parquet, a row group holding one quarter of its main date.
@@ -133,18 +127,17 @@ impl TableWriter {
             .column_by_name(date_column)
             .expect("the main date is a column of the table")
             .as_primitive::<Date32Type>();
-        let mut rows: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
-        for i in 0..batch.num_rows() {
-            let quarter = if dates.is_null(i) {
-                i32::MIN
-            } else {
-                quarter_of(dates.value(i))
-            };
-            rows.entry(quarter).or_default().push(i as u32);
-        }
-        for (quarter, indices) in rows {
-            let part = take_record_batch(batch, &UInt32Array::from(indices))
-                .map_err(|e| Error::query("splitting rows by quarter", e))?;
+        // The checker hands rows grouped by quarter: each run is a slice, not a copy.
+        let quarter = |i: usize| (!dates.is_null(i)).then(|| quarter_of(dates.value(i)));
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let run = quarter(start);
+            let end = (start + 1..batch.num_rows())
+                .find(|i| quarter(*i) != run)
+                .unwrap_or(batch.num_rows());
+            let quarter = run.unwrap_or(i32::MIN);
+            let part = batch.slice(start, end - start);
+            start = end;
             self.held_rows += part.num_rows();
             let held = self.held.entry(quarter).or_default();
             held.push(part);

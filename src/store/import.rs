@@ -155,6 +155,9 @@ fn stage(
     if let Some(e) = out.error {
         return Err(e);
     }
+    if let Some(sha256) = &source.sha256 {
+        let _ = found.sha256.set(sha256.clone());
+    }
     out.rows.finish(&checked.schema)?;
     out.rejected.finish()?;
     let CheckedTable {

@@ -171,6 +171,7 @@ impl Store {
                         format: t.source.format,
                         encoding: t.source.encoding.clone(),
                         bytes: t.source.bytes,
+                        sha256: Some(t.source.sha256.clone()),
                     },
                     sha256: t.source.sha256.clone(),
                     parquet: dir.join(&t.parquet),
