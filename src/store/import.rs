@@ -5,10 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::files::{self, ProblemWriter, RejectedWriter, StagingOutput, StoredRows, TableWriter};
+use super::files::{self, ProblemWriter, RejectedWriter, StagingOutput, TableWriter};
 use super::manifest::{
     CONTRACT_VERSION, Manifest, RegionsSource, STORE_FORMAT, SourceEntry, TableEntry,
 };
+use super::read::{self, StoredRows};
 use super::{StoreOptions, TABLES_DIR, bytes_sha256, file_sha256};
 use crate::check::cross::{self, StagedRows};
 use crate::check::keys::{self, Duplicate};
@@ -172,7 +173,7 @@ fn stage(
     let mut stored_duplicates = Vec::new();
     if !candidates.is_empty() {
         let found_keys =
-            files::keys_at(spec, &dir.join(&parquet), &dir.join(&rejected), &candidates)?;
+            read::keys_at(spec, &dir.join(&parquet), &dir.join(&rejected), &candidates)?;
         let stored: std::collections::BTreeSet<u64> = found_keys
             .iter()
             .filter(|(_, _, stored)| *stored)
@@ -294,7 +295,7 @@ fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String)
     let duplicates: Vec<Vec<u64>> = tables
         .iter()
         .map(|t| {
-            let mut lines = files::read_excluded(&dir.join(&t.duplicates))?;
+            let mut lines = read::read_excluded(&dir.join(&t.duplicates))?;
             Ok(lines.remove(&t.table).unwrap_or_default())
         })
         .collect::<Result<_, Error>>()?;

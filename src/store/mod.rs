@@ -7,6 +7,7 @@ pub mod files;
 mod folders;
 mod import;
 mod manifest;
+mod read;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -20,9 +21,9 @@ use crate::contract::{TABLES, Table};
 use crate::diagnostics::Error;
 use crate::load::{Encoding, Source};
 use crate::progress::Progress;
-use files::{StoredRows, read_problems};
 pub use folders::{KeptStore, default_store_dir, kept_stores};
 pub use manifest::{Manifest, TableEntry};
+use read::{StoredRows, read_problems};
 
 const TABLES_DIR: &str = "tables";
 const LOCK: &str = ".lock";
@@ -152,7 +153,7 @@ impl Store {
                 "the store was made by another version of hubstat: import the export again",
             )
         })?;
-        let mut excluded = files::read_excluded(&dir.join(&manifest.excluded))?;
+        let mut excluded = read::read_excluded(&dir.join(&manifest.excluded))?;
         let tables = manifest
             .tables
             .iter()
@@ -242,7 +243,7 @@ impl Store {
         let Some(table) = self.table(name) else {
             return Ok(None);
         };
-        files::read_rows(&table.parquet, &table.excluded).map(Some)
+        read::read_rows(&table.parquet, &table.excluded).map(Some)
     }
 
     pub fn table(&self, name: &str) -> Option<&StoredTable> {

@@ -7,14 +7,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+use datafusion::arrow::array::RecordBatch;
 
 use super::known::{Known, ParentKey, Span};
 use super::{LINE_COLUMN, Problem, Severity, parent_key_columns};
-use crate::contract::{ForeignKey, Table, Within};
+use crate::contract::{ForeignKey, Table};
 use crate::diagnostics::Error;
-use crate::period::format_date;
+
+mod columns;
+mod warnings;
+
+use columns::{Columns, date_at, needed_columns, text_at};
+pub use warnings::future_dates;
+use warnings::warnings;
 
 /// The checked rows of one table, as the rules across tables read them.
 pub trait StagedRows {
@@ -58,129 +63,6 @@ pub struct CrossChecked {
     pub problems: Vec<Problem>,
     /// Lines of the rows rejected, sorted.
     pub excluded: Vec<u64>,
-}
-
-/// The table and column a foreign key column of `spec` looks its values up in.
-fn parent_of(spec: &Table, column: &str) -> Option<(&'static str, &'static str)> {
-    let fk = spec.foreign_keys.iter().find(|fk| fk.column == column)?;
-    let (table, columns) = fk.references.columns();
-    Some((table, columns[0]))
-}
-
-/// The columns the rules across tables read of `spec`.
-fn needed_columns(spec: &Table) -> Vec<&'static str> {
-    let mut columns: Vec<&'static str> = spec.foreign_keys.iter().map(|f| f.column).collect();
-    columns.extend(parent_key_columns(spec));
-    if let Some(life) = &spec.life {
-        columns.extend([life.from, life.to]);
-    }
-    if let Some(event) = &spec.event {
-        columns.push(event.date);
-        columns.extend(event.emd);
-    }
-    if let Some(within) = &spec.within {
-        columns.extend([within.reference, within.from, within.to]);
-    }
-    columns.sort_unstable();
-    columns.dedup();
-    columns
-}
-
-fn text_at(array: &StringArray, i: usize) -> Option<&str> {
-    (!array.is_null(i)).then(|| array.value(i))
-}
-
-fn date_at(array: &Date32Array, i: usize) -> Option<i32> {
-    (!array.is_null(i)).then(|| array.value(i))
-}
-
-fn texts<'b>(batch: &'b RecordBatch, column: &str) -> Option<&'b StringArray> {
-    batch.column_by_name(column).map(|a| a.as_string::<i32>())
-}
-
-fn dates<'b>(batch: &'b RecordBatch, column: &str) -> Option<&'b Date32Array> {
-    batch
-        .column_by_name(column)
-        .map(|a| a.as_primitive::<Date32Type>())
-}
-
-/// The columns the rules read, found in a batch once rather than by name for every row. A
-/// batch of rejected rows has only the line and the foreign keys.
-struct Columns<'b> {
-    lines: &'b Int64Array,
-    references: Vec<(&'static ForeignKey, &'b StringArray)>,
-    parent_keys: Vec<(&'static str, &'b StringArray)>,
-    span: Option<(&'b Date32Array, &'b Date32Array)>,
-    event: Option<EventColumns<'b>>,
-    assignment: Option<AssignmentColumns<'b>>,
-}
-
-/// An event's date and 읍면동, with their column names and where the 읍면동 is looked up.
-struct EventColumns<'b> {
-    date_column: &'static str,
-    dates: &'b Date32Array,
-    emd_column: &'static str,
-    codes: &'b StringArray,
-    parent: (&'static str, &'static str),
-}
-
-/// An assignment's parent (where it is looked up), start and end.
-struct AssignmentColumns<'b> {
-    within: &'static Within,
-    parent: (&'static str, &'static str),
-    references: &'b StringArray,
-    from: &'b Date32Array,
-    to: &'b Date32Array,
-}
-
-impl<'b> Columns<'b> {
-    fn of(spec: &'static Table, batch: &'b RecordBatch) -> Columns<'b> {
-        let lines = batch
-            .column_by_name(LINE_COLUMN)
-            .expect("the scan gives the line column")
-            .as_primitive::<Int64Type>();
-        let event = spec.event.as_ref().and_then(|e| {
-            let emd = e.emd?;
-            Some(EventColumns {
-                date_column: e.date,
-                dates: dates(batch, e.date)?,
-                emd_column: emd,
-                codes: texts(batch, emd)?,
-                parent: parent_of(spec, emd)?,
-            })
-        });
-        let assignment = spec.within.as_ref().and_then(|w| {
-            Some(AssignmentColumns {
-                within: w,
-                parent: parent_of(spec, w.reference)?,
-                references: texts(batch, w.reference)?,
-                from: dates(batch, w.from)?,
-                to: dates(batch, w.to)?,
-            })
-        });
-        Columns {
-            lines,
-            references: spec
-                .foreign_keys
-                .iter()
-                .filter_map(|fk| Some((fk, texts(batch, fk.column)?)))
-                .collect(),
-            parent_keys: parent_key_columns(spec)
-                .into_iter()
-                .filter_map(|c| Some((c, texts(batch, c)?)))
-                .collect(),
-            span: spec
-                .life
-                .as_ref()
-                .and_then(|life| Some((dates(batch, life.from)?, dates(batch, life.to)?))),
-            event,
-            assignment,
-        }
-    }
-
-    fn line(&self, i: usize) -> u64 {
-        self.lines.value(i) as u64
-    }
 }
 
 /// Runs the rules across tables over `tables`, given in the contract's order (parents before
@@ -340,7 +222,7 @@ fn broken_reference(known: &Known, fk: &ForeignKey, value: &str) -> Option<(&'st
     }
 }
 
-type Report<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
+pub(super) type Report<'n> = dyn FnMut(Severity, u64, &str, &str, String, &str) + 'n;
 
 /// Notes the foreign keys of row `i` that break their rule; whether none did.
 fn references_held(
@@ -361,102 +243,4 @@ fn references_held(
         }
     }
     held
-}
-
-/// The warnings of an accepted row that depend on other tables: an event under an 읍면동 not
-/// valid on its date, an assignment outside its team's active days.
-fn warnings(known: &Known, columns: &Columns, i: usize, line: u64, note: &mut Report) {
-    if let Some(event) = &columns.event
-        && let Some(date) = date_at(event.dates, i)
-        && let Some(code) = text_at(event.codes, i)
-        && let Some((from, to)) = known.span(event.parent.0, event.parent.1, code)
-        && (from.is_some_and(|f| date < f) || to.is_some_and(|t| date >= t))
-    {
-        let detail = format!(
-            "{} {code} is valid {}..{}",
-            event.emd_column,
-            from.map(format_date).unwrap_or_default(),
-            to.map(format_date).unwrap_or_default()
-        );
-        let value = format_date(date);
-        note(
-            Severity::Warning,
-            line,
-            event.date_column,
-            "region not valid on date",
-            detail,
-            &value,
-        );
-    }
-    if let Some(assignment) = &columns.assignment
-        && let (Some(parent), Some(assigned)) = (
-            text_at(assignment.references, i),
-            date_at(assignment.from, i),
-        )
-        && let Some((Some(established), closed)) =
-            known.span(assignment.parent.0, assignment.parent.1, parent)
-    {
-        let left = date_at(assignment.to, i);
-        let outside = assigned < established
-            || closed.is_some_and(|c| assigned >= c || left.is_none_or(|l| l > c));
-        if outside {
-            let detail = format!(
-                "{} {parent} is active {}..{}",
-                assignment.within.parent,
-                format_date(established),
-                closed.map(format_date).unwrap_or_default()
-            );
-            let value = format!(
-                "{}..{}",
-                format_date(assigned),
-                left.map(format_date).unwrap_or_default()
-            );
-            note(
-                Severity::Warning,
-                line,
-                assignment.within.from,
-                &format!("outside {} life", assignment.within.parent),
-                detail,
-                &value,
-            );
-        }
-    }
-}
-
-/// The `future date` warnings of a table's accepted rows: events after `today`. Worked out
-/// whenever problems are listed, since they depend on the day they are asked on.
-pub fn future_dates(
-    rows: &dyn StagedRows,
-    excluded: &[u64],
-    today: i32,
-) -> Result<Vec<Problem>, Error> {
-    let Some(event) = &rows.spec().event else {
-        return Ok(Vec::new());
-    };
-    let mut found = Vec::new();
-    rows.scan(&[event.date], &mut |batch| {
-        let columns = Columns::of(rows.spec(), batch);
-        let Some(date_of) = dates(batch, event.date) else {
-            return;
-        };
-        for i in 0..batch.num_rows() {
-            let line = columns.line(i);
-            if let Some(date) = date_at(date_of, i)
-                && date > today
-                && excluded.binary_search(&line).is_err()
-            {
-                found.push(Problem {
-                    severity: Severity::Warning,
-                    file: rows.file().to_string(),
-                    line,
-                    column: event.date.to_string(),
-                    rule: "future date".into(),
-                    detail: format!("after today {}", format_date(today)),
-                    value: format_date(date),
-                });
-            }
-        }
-    })?;
-    found.sort_by_key(|p| p.line);
-    Ok(found)
 }
