@@ -12,14 +12,14 @@ mod scan;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::path::Path;
-use std::sync::mpsc::{channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::{Checker, Encoding};
-use crate::check::CheckedRows;
+use crate::check::{CheckedRows, TableCheck};
 use crate::diagnostics::{Error, catch_panic, panic_text};
 use parse::{Records, decode};
-use scan::Scanner;
+use scan::{Chunk, Scanner};
 
 /// How much of the file decides its encoding.
 const SAMPLE_BYTES: u64 = 1 << 20;
@@ -66,6 +66,39 @@ pub fn read<R: Read + Send>(
 /// A chunk parsed and checked, with its last record's line and whether it spans lines.
 type ChunkResult = Result<(CheckedRows, Option<(u64, bool)>), Error>;
 
+/// The records of a chunk.
+fn records_of(chunk: Chunk, cp949: bool, path: &Path) -> Result<Records, Error> {
+    Records::read(decode(chunk.bytes, cp949), chunk.breaks_before)
+        .map_err(|e| Error::input(path, format!("not readable as CSV: {e}")))
+}
+
+/// A checking thread: takes chunks until there are none or nobody wants the results, and
+/// sends each one's records checked, with its place in the file.
+fn check_chunks(
+    chunks: &Mutex<Receiver<Chunk>>,
+    done: &Sender<(usize, ChunkResult)>,
+    check: &TableCheck,
+    width: usize,
+    cp949: bool,
+    path: &Path,
+) {
+    loop {
+        let chunk = chunks
+            .lock()
+            .map_err(|_| ())
+            .and_then(|rx| rx.recv().map_err(|_| ()));
+        let Ok(chunk) = chunk else { break };
+        let index = chunk.index;
+        let result = catch_panic(path, || {
+            let records = records_of(chunk, cp949, path)?;
+            Ok((check.check(&records.rows(0, width)), records.last))
+        });
+        if done.send((index, result)).is_err() {
+            break;
+        }
+    }
+}
+
 fn read_chunks<R: Read + Send>(
     input: R,
     path: &Path,
@@ -98,8 +131,7 @@ fn read_chunks<R: Read + Send>(
                 break None;
             };
             next = chunk.index + 1;
-            let records = Records::read(decode(chunk.bytes, cp949), chunk.breaks_before)
-                .map_err(|e| Error::input(path, format!("not readable as CSV: {e}")))?;
+            let records = records_of(chunk, cp949, path)?;
             if records.len() == 0 {
                 let _ = permit_rx.recv();
                 continue;
@@ -118,26 +150,7 @@ fn read_chunks<R: Read + Send>(
             for _ in 0..workers {
                 let (chunk_rx, done_tx, check) =
                     (chunk_rx.clone(), done_tx.clone(), checker.check());
-                scope.spawn(move || {
-                    loop {
-                        let chunk = chunk_rx
-                            .lock()
-                            .map_err(|_| ())
-                            .and_then(|rx| rx.recv().map_err(|_| ()));
-                        let Ok(chunk) = chunk else { break };
-                        let result = catch_panic(path, || {
-                            let records =
-                                Records::read(decode(chunk.bytes, cp949), chunk.breaks_before)
-                                    .map_err(|e| {
-                                        Error::input(path, format!("not readable as CSV: {e}"))
-                                    })?;
-                            Ok((check.check(&records.rows(0, width)), records.last))
-                        });
-                        if done_tx.send((chunk.index, result)).is_err() {
-                            break;
-                        }
-                    }
-                });
+                scope.spawn(move || check_chunks(&chunk_rx, &done_tx, &check, width, cp949, path));
             }
             // Only the workers hold the chunks' receiver and the results' sender now: when
             // they stop, the scanner and this loop stop too.
