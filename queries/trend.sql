@@ -28,29 +28,25 @@ staffing AS (
     FROM assignments_active
     GROUP BY period, region_code, region_name
 ),
--- Flows are counted per 읍면동 and quarter first, then those few rows are joined to the
--- quarters and the level's regions.
-visit_counts AS (
-    SELECT p.period, l.region_code, l.region_name, SUM(c.n) AS visits_total
-    FROM (
-        SELECT emd_code, CAST(date_trunc('quarter', visited_on) AS DATE) AS quarter_start,
-               COUNT(*) AS n
-        FROM visits
-        WHERE visited_on BETWEEN $start AND $end
-        GROUP BY 1, 2
-    ) c
-    JOIN periods p ON p.period_start = c.quarter_start
-    JOIN level_regions l ON l.emd_code = c.emd_code
-    GROUP BY p.period, l.region_code, l.region_name
+-- Flows are counted per 읍면동 and quarter first, visits and links in one pass, then those
+-- few rows are joined to the quarters and the level's regions.
+flows AS (
+    SELECT emd_code, CAST(date_trunc('quarter', visited_on) AS DATE) AS quarter_start,
+           1 AS visit, 0 AS link
+    FROM visits
+    WHERE visited_on BETWEEN $start AND $end
+    UNION ALL
+    SELECT emd_code, CAST(date_trunc('quarter', linked_on) AS DATE), 0, 1
+    FROM service_links
+    WHERE linked_on BETWEEN $start AND $end
 ),
-link_counts AS (
-    SELECT p.period, l.region_code, l.region_name, SUM(c.n) AS links_total
+flow_counts AS (
+    SELECT p.period, l.region_code, l.region_name,
+           SUM(c.visits) AS visits_total, SUM(c.links) AS links_total
     FROM (
-        SELECT emd_code, CAST(date_trunc('quarter', linked_on) AS DATE) AS quarter_start,
-               COUNT(*) AS n
-        FROM service_links
-        WHERE linked_on BETWEEN $start AND $end
-        GROUP BY 1, 2
+        SELECT emd_code, quarter_start, SUM(visit) AS visits, SUM(link) AS links
+        FROM flows
+        GROUP BY emd_code, quarter_start
     ) c
     JOIN periods p ON p.period_start = c.quarter_start
     JOIN level_regions l ON l.emd_code = c.emd_code
@@ -60,8 +56,7 @@ row_set AS (
     SELECT period, region_code, region_name FROM period_rows
     UNION SELECT period, region_code, region_name FROM team_regions
     UNION SELECT period, region_code, region_name FROM staffing
-    UNION SELECT period, region_code, region_name FROM visit_counts
-    UNION SELECT period, region_code, region_name FROM link_counts
+    UNION SELECT period, region_code, region_name FROM flow_counts
 )
 SELECT
     r.region_code,
@@ -69,11 +64,10 @@ SELECT
     r.period AS quarter,
     CAST(c.emd_with_team AS DOUBLE) / NULLIF(c.emd_total, 0) AS coverage_rate,
     COALESCE(s.staff_total, 0) AS staff_total,
-    COALESCE(v.visits_total, 0) AS visits_total,
-    COALESCE(k.links_total, 0) AS links_total
+    COALESCE(f.visits_total, 0) AS visits_total,
+    COALESCE(f.links_total, 0) AS links_total
 FROM row_set r
 LEFT JOIN coverage c ON c.period = r.period AND c.region_code = r.region_code
 LEFT JOIN staffing s ON s.period = r.period AND s.region_code = r.region_code
-LEFT JOIN visit_counts v ON v.period = r.period AND v.region_code = r.region_code
-LEFT JOIN link_counts k ON k.period = r.period AND k.region_code = r.region_code
+LEFT JOIN flow_counts f ON f.period = r.period AND f.region_code = r.region_code
 ORDER BY r.region_code, r.period

@@ -1,9 +1,11 @@
 //! hubstat turns exported case data of the 읍면동 복지허브화 programme into its figures.
 //!
 //! The data's way through, one module per stage:
-//! export folder ─[`load`] + [`check`]─▶ checked tables ─▶ figures and reports.
+//! export folder ─[`load`] + [`check`]─▶ checked [`store`] ─[`query`]─▶ figures
+//! ─[`report`] + [`render`]─▶ workbooks and charts.
 //! [`contract`] holds the data contract as data, [`period`] the reporting periods,
-//! [`diagnostics`] the errors and the exit codes, [`cli`] and [`commands`] the command line.
+//! [`diagnostics`] the errors and the exit codes, [`cli`] and [`commands`] the command line,
+//! [`side_by_side`] the work spread over the cores.
 
 pub mod check;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod query;
 pub mod region;
 pub mod render;
 pub mod report;
+pub mod side_by_side;
 pub mod store;
 pub mod synth;
 pub mod template;

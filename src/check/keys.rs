@@ -80,13 +80,21 @@ pub fn key_hash(columns: &[&dyn Array], i: usize) -> Option<u64> {
     Some(hasher.finish())
 }
 
+/// A candidate row's key, read back: its line, its key as text, and whether the row is in the
+/// table's file (or was rejected by its other rules already).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAt {
+    pub line: u64,
+    pub key: String,
+    pub stored: bool,
+}
+
 /// A row found to repeat the key of an earlier one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
-    pub line: u64,
+    pub row: KeyAt,
     /// The line of the first row with the key.
     pub first: u64,
-    pub key: String,
 }
 
 /// Entries of a block of a bucket: blocks of a fixed size, so that a growing bucket never
@@ -97,7 +105,7 @@ const BLOCK: usize = 4096;
 type Entry = [u32; 3];
 
 /// The hashes and lines of a table's keys, as its rows are checked.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KeyLog {
     /// By the hash's top byte, in blocks.
     buckets: Vec<Vec<Vec<Entry>>>,
@@ -131,10 +139,10 @@ impl KeyLog {
 
     /// The lines of rows whose key hash another row shares, sorted: the only rows whose key
     /// may repeat another's.
-    pub fn candidates(&mut self) -> Vec<u64> {
+    pub fn candidates(self) -> Vec<u64> {
         let mut lines = Vec::new();
-        for blocks in &mut self.buckets {
-            let mut bucket: Vec<Entry> = std::mem::take(blocks).concat();
+        for blocks in self.buckets {
+            let mut bucket: Vec<Entry> = blocks.concat();
             bucket.sort_unstable();
             let mut i = 0;
             while i < bucket.len() {
@@ -156,22 +164,18 @@ impl KeyLog {
 
 /// Compares the keys of the candidate rows as text: the rows whose key an earlier row had,
 /// in the order of their lines.
-pub fn duplicates(keys: Vec<(u64, String)>) -> Vec<Duplicate> {
-    let mut by_key: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (line, key) in keys {
-        by_key.entry(key).or_default().push(line);
+pub fn duplicates(keys: Vec<KeyAt>) -> Vec<Duplicate> {
+    let mut by_key: BTreeMap<String, Vec<KeyAt>> = BTreeMap::new();
+    for row in keys {
+        by_key.entry(row.key.clone()).or_default().push(row);
     }
     let mut found = Vec::new();
-    for (key, mut lines) in by_key {
-        lines.sort_unstable();
-        let first = lines[0];
-        found.extend(lines[1..].iter().map(|&line| Duplicate {
-            line,
-            first,
-            key: key.clone(),
-        }));
+    for mut rows in by_key.into_values() {
+        rows.sort_unstable_by_key(|r| r.line);
+        let first = rows[0].line;
+        found.extend(rows.into_iter().skip(1).map(|row| Duplicate { row, first }));
     }
-    found.sort_by_key(|d| d.line);
+    found.sort_by_key(|d| d.row.line);
     found
 }
 
@@ -193,18 +197,17 @@ mod tests {
         }
         assert_eq!(log.candidates(), [2, 3, 5, 9]);
         // Lines 3 and 9 share a hash but not a key: neither repeats the other.
-        let found = duplicates(vec![
-            (2, "A".into()),
-            (5, "A".into()),
-            (3, "B".into()),
-            (9, "C".into()),
-        ]);
+        let at = |line, key: &str| KeyAt {
+            line,
+            key: key.into(),
+            stored: true,
+        };
+        let found = duplicates(vec![at(5, "A"), at(2, "A"), at(3, "B"), at(9, "C")]);
         assert_eq!(
             found,
             [Duplicate {
-                line: 5,
+                row: at(5, "A"),
                 first: 2,
-                key: "A".into()
             }]
         );
     }

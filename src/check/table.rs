@@ -48,13 +48,13 @@ pub fn parent_key_columns(spec: &Table) -> Vec<&'static str> {
 pub trait CheckOutput {
     fn problem(&mut self, problem: Problem);
     fn batch(&mut self, batch: RecordBatch);
-    /// A row rejected by its own rules: its foreign keys, typed (`None` when null or broken),
-    /// in the order of the table's foreign keys, for their problems to be listed too; and its
-    /// unique key, when every part of it was valid, for the rows after it that repeat it.
-    fn rejected(&mut self, line: u64, references: &[Option<&str>], key: Option<&str>);
+    /// A row rejected by its own rules.
+    fn rejected(&mut self, row: RejectedRow);
 }
 
-/// A row rejected by its own rules, as [`CheckOutput::rejected`] takes it.
+/// A row rejected by its own rules: its foreign keys, typed (`None` when null or broken),
+/// in the order of the table's foreign keys, for their problems to be listed too; and its
+/// unique key, when every part of it was valid, for the rows after it that repeat it.
 #[derive(Debug, Clone)]
 pub struct RejectedRow {
     pub line: u64,
@@ -258,7 +258,7 @@ impl TableCheck {
 /// What one file gave: its schema as stored, its tally, the values of the parent key
 /// columns of its rejected rows (column → values), for children to be told `parent
 /// rejected`, and its rows' keys, for [`super::keys`] to find the repeated ones.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CheckedTable {
     pub spec: &'static Table,
     pub schema: SchemaRef,
@@ -269,9 +269,7 @@ pub struct CheckedTable {
 
 /// Takes the checked stretches of one file in the file's order and hands their output on.
 pub struct Staging<'o> {
-    spec: &'static Table,
-    file: String,
-    schema: SchemaRef,
+    check: Arc<TableCheck>,
     out: &'o mut dyn CheckOutput,
     tally: Tally,
     rejected_keys: BTreeMap<String, BTreeSet<String>>,
@@ -279,11 +277,9 @@ pub struct Staging<'o> {
 }
 
 impl<'o> Staging<'o> {
-    pub fn new(check: &TableCheck, out: &'o mut dyn CheckOutput) -> Staging<'o> {
+    pub fn new(check: TableCheck, out: &'o mut dyn CheckOutput) -> Staging<'o> {
         Staging {
-            spec: check.spec,
-            file: check.file.clone(),
-            schema: check.schema(),
+            check: Arc::new(check),
             out,
             tally: Tally::default(),
             rejected_keys: BTreeMap::new(),
@@ -295,10 +291,8 @@ impl<'o> Staging<'o> {
         for problem in rows.problems {
             self.out.problem(problem);
         }
-        for row in &rows.rejected {
-            let references: Vec<Option<&str>> =
-                row.references.iter().map(|r| r.as_deref()).collect();
-            self.out.rejected(row.line, &references, row.key.as_deref());
+        for row in rows.rejected {
+            self.out.rejected(row);
         }
         for (column, value) in rows.parent_keys {
             self.rejected_keys
@@ -307,7 +301,7 @@ impl<'o> Staging<'o> {
                 .insert(value);
         }
         for (hash, line) in rows.keys {
-            self.keys.note(hash, line, &self.file)?;
+            self.keys.note(hash, line, &self.check.file)?;
         }
         if let Some(batch) = rows.batch {
             self.out.batch(batch);
@@ -318,10 +312,15 @@ impl<'o> Staging<'o> {
         Ok(())
     }
 
+    /// The checks rows are taken through, to run on any thread.
+    pub fn check(&self) -> Arc<TableCheck> {
+        self.check.clone()
+    }
+
     pub fn finish(self) -> CheckedTable {
         CheckedTable {
-            spec: self.spec,
-            schema: self.schema,
+            spec: self.check.spec,
+            schema: self.check.schema(),
             tally: self.tally,
             rejected_keys: self.rejected_keys,
             keys: self.keys,

@@ -141,7 +141,6 @@ pub struct Checker<'a> {
     file: &'a str,
     bar: indicatif::ProgressBar,
     out: Option<&'a mut dyn CheckOutput>,
-    check: Option<Arc<TableCheck>>,
     staging: Option<Staging<'a>>,
 }
 
@@ -157,7 +156,6 @@ impl<'a> Checker<'a> {
             file,
             bar: progress.rows(file),
             out: Some(out),
-            check: None,
             staging: None,
         }
     }
@@ -165,17 +163,17 @@ impl<'a> Checker<'a> {
     /// Matches the header to the contract; given once, before any rows.
     pub fn header(&mut self, names: Vec<String>) -> Result<(), Error> {
         let out = self.out.take().expect("a reader gives the header once");
-        let check = Arc::new(TableCheck::new(self.spec, self.file, &names)?);
-        self.staging = Some(Staging::new(&check, out));
-        self.check = Some(check);
+        let check = TableCheck::new(self.spec, self.file, &names)?;
+        self.staging = Some(Staging::new(check, out));
         Ok(())
     }
 
     /// The checks of the file's header, to run on any thread.
     pub fn check(&self) -> Arc<TableCheck> {
-        self.check
-            .clone()
+        self.staging
+            .as_ref()
             .expect("a reader gives the header before the rows")
+            .check()
     }
 
     /// Takes the next stretch of rows, checked.

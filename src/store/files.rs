@@ -16,7 +16,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
-use crate::check::{CheckOutput, LINE_COLUMN, Problem, Severity};
+use crate::check::{CheckOutput, LINE_COLUMN, Problem, RejectedRow, Severity};
 use crate::contract::{Kind, Table};
 use crate::diagnostics::Error;
 use crate::period::quarter_of;
@@ -28,8 +28,8 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// is written as a smaller row group.
 const HELD_ROWS: usize = 1024 * 1024;
 
-/// Problems written per batch.
-const PROBLEM_BATCH: usize = 8 * 1024;
+/// Problems and rejected rows written per batch.
+const PENDING_ROWS: usize = 8 * 1024;
 
 /// The store's writer properties; `plain` columns are written without a dictionary.
 fn properties(plain: &[&str]) -> WriterProperties {
@@ -178,26 +178,35 @@ fn problems_schema() -> SchemaRef {
     ]))
 }
 
-/// Writes problems to Parquet as they come, a batch at a time.
-pub struct ProblemWriter {
+/// Rows gathered as they come and written to a Parquet file a batch at a time.
+struct Batched<T> {
     path: PathBuf,
+    schema: SchemaRef,
     writer: ArrowWriter<File>,
-    pending: Vec<(String, Problem)>,
+    pending: Vec<T>,
+    /// The columns of a batch of rows, in the schema's order.
+    columns: fn(&Schema, &[T]) -> Vec<ArrayRef>,
 }
 
-impl ProblemWriter {
-    pub fn new(path: PathBuf) -> Result<ProblemWriter, Error> {
-        let writer = create(&path, problems_schema(), &[])?;
-        Ok(ProblemWriter {
+impl<T> Batched<T> {
+    fn new(
+        path: PathBuf,
+        schema: SchemaRef,
+        columns: fn(&Schema, &[T]) -> Vec<ArrayRef>,
+    ) -> Result<Batched<T>, Error> {
+        let writer = create(&path, schema.clone(), &[])?;
+        Ok(Batched {
             path,
+            schema,
             writer,
             pending: Vec::new(),
+            columns,
         })
     }
 
-    pub fn push(&mut self, table: &str, problem: Problem) -> Result<(), Error> {
-        self.pending.push((table.to_string(), problem));
-        if self.pending.len() >= PROBLEM_BATCH {
+    fn push(&mut self, row: T) -> Result<(), Error> {
+        self.pending.push(row);
+        if self.pending.len() >= PENDING_ROWS {
             self.flush()?;
         }
         Ok(())
@@ -207,34 +216,55 @@ impl ProblemWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let pending = std::mem::take(&mut self.pending);
-        let text = |f: &dyn Fn(&(String, Problem)) -> &str| -> ArrayRef {
-            Arc::new(StringArray::from_iter_values(pending.iter().map(f)))
-        };
-        let columns: Vec<ArrayRef> = vec![
-            text(&|(t, _)| t),
-            text(&|(_, p)| match p.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            }),
-            text(&|(_, p)| &p.file),
-            Arc::new(Int64Array::from_iter_values(
-                pending.iter().map(|(_, p)| p.line as i64),
-            )),
-            text(&|(_, p)| &p.column),
-            text(&|(_, p)| &p.rule),
-            text(&|(_, p)| &p.detail),
-            text(&|(_, p)| &p.value),
-        ];
-        let batch = RecordBatch::try_new(problems_schema(), columns)
-            .expect("problem columns follow their schema");
+        let columns = (self.columns)(&self.schema, &std::mem::take(&mut self.pending));
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)
+            .expect("columns follow their schema");
         self.writer.write(&batch).map_err(parquet_error(&self.path))
     }
 
-    pub fn finish(mut self) -> Result<(), Error> {
+    fn finish(mut self) -> Result<(), Error> {
         self.flush()?;
         self.writer.close().map_err(parquet_error(&self.path))?;
         Ok(())
+    }
+}
+
+fn texts<T>(rows: &[T], text: impl Fn(&T) -> &str) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(rows.iter().map(text)))
+}
+
+fn problem_columns(_: &Schema, rows: &[(String, Problem)]) -> Vec<ArrayRef> {
+    vec![
+        texts(rows, |(t, _)| t),
+        texts(rows, |(_, p)| match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }),
+        texts(rows, |(_, p)| &p.file),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|(_, p)| p.line as i64),
+        )),
+        texts(rows, |(_, p)| &p.column),
+        texts(rows, |(_, p)| &p.rule),
+        texts(rows, |(_, p)| &p.detail),
+        texts(rows, |(_, p)| &p.value),
+    ]
+}
+
+/// Writes problems to Parquet as they come, with the table they belong to.
+pub struct ProblemWriter(Batched<(String, Problem)>);
+
+impl ProblemWriter {
+    pub fn new(path: PathBuf) -> Result<ProblemWriter, Error> {
+        Batched::new(path, problems_schema(), problem_columns).map(ProblemWriter)
+    }
+
+    pub fn push(&mut self, table: &str, problem: Problem) -> Result<(), Error> {
+        self.0.push((table.to_string(), problem))
+    }
+
+    pub fn finish(self) -> Result<(), Error> {
+        self.0.finish()
     }
 }
 
@@ -294,70 +324,41 @@ impl CheckOutput for StagingOutput {
         }
     }
 
-    fn rejected(&mut self, line: u64, references: &[Option<&str>], key: Option<&str>) {
+    fn rejected(&mut self, row: RejectedRow) {
         if self.error.is_none()
-            && let Err(e) = self.rejected.push(line, references, key)
+            && let Err(e) = self.rejected.0.push(row)
         {
             self.error = Some(e);
         }
     }
 }
 
-/// Writes the foreign keys of rows rejected by their own rules, a batch at a time.
-pub struct RejectedWriter {
-    path: PathBuf,
-    schema: SchemaRef,
-    writer: ArrowWriter<File>,
-    lines: Vec<i64>,
-    values: Vec<Vec<Option<String>>>,
+fn rejected_columns(schema: &Schema, rows: &[RejectedRow]) -> Vec<ArrayRef> {
+    let references = schema.fields().len() - 2;
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int64Array::from_iter_values(
+        rows.iter().map(|r| r.line as i64),
+    ))];
+    columns.extend((0..references).map(|j| -> ArrayRef {
+        Arc::new(StringArray::from_iter(
+            rows.iter().map(|r| r.references[j].as_deref()),
+        ))
+    }));
+    columns.push(Arc::new(StringArray::from_iter(
+        rows.iter().map(|r| r.key.as_deref()),
+    )));
+    columns
 }
+
+/// Writes the foreign keys and unique key of rows rejected by their own rules.
+pub struct RejectedWriter(Batched<RejectedRow>);
 
 impl RejectedWriter {
     pub fn new(path: PathBuf, spec: &Table) -> Result<RejectedWriter, Error> {
         let schema = crate::check::cross::rejected_schema(spec);
-        let writer = create(&path, schema.clone(), &[])?;
-        Ok(RejectedWriter {
-            path,
-            values: vec![Vec::new(); schema.fields().len() - 1],
-            schema,
-            writer,
-            lines: Vec::new(),
-        })
+        Batched::new(path, schema, rejected_columns).map(RejectedWriter)
     }
 
-    fn push(
-        &mut self,
-        line: u64,
-        references: &[Option<&str>],
-        key: Option<&str>,
-    ) -> Result<(), Error> {
-        self.lines.push(line as i64);
-        for (column, value) in self.values.iter_mut().zip(references.iter().chain([&key])) {
-            column.push(value.map(str::to_string));
-        }
-        if self.lines.len() >= PROBLEM_BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), Error> {
-        if self.lines.is_empty() {
-            return Ok(());
-        }
-        let mut columns: Vec<ArrayRef> =
-            vec![Arc::new(Int64Array::from(std::mem::take(&mut self.lines)))];
-        for column in &mut self.values {
-            columns.push(Arc::new(StringArray::from(std::mem::take(column))));
-        }
-        let batch = RecordBatch::try_new(self.schema.clone(), columns)
-            .expect("columns follow their schema");
-        self.writer.write(&batch).map_err(parquet_error(&self.path))
-    }
-
-    pub fn finish(mut self) -> Result<(), Error> {
-        self.flush()?;
-        self.writer.close().map_err(parquet_error(&self.path))?;
-        Ok(())
+    pub fn finish(self) -> Result<(), Error> {
+        self.0.finish()
     }
 }

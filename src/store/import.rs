@@ -12,7 +12,7 @@ use super::manifest::{
 use super::read::{self, StoredRows};
 use super::{StoreOptions, TABLES_DIR, bytes_sha256, file_sha256};
 use crate::check::cross::{self, StagedRows};
-use crate::check::keys::{self, Duplicate};
+use crate::check::keys::{self, Duplicate, KeyLog};
 use crate::check::{CheckedTable, Problem, Severity};
 use crate::contract::{TABLES, Table};
 use crate::diagnostics::Error;
@@ -21,6 +21,7 @@ use crate::load::{
     stage_built_in_regions, stage_file,
 };
 use crate::progress::Progress;
+use crate::side_by_side::side_by_side;
 
 fn modified_ns(metadata: &fs::Metadata) -> Option<i128> {
     let modified = metadata.modified().ok()?;
@@ -162,41 +163,25 @@ fn stage(
     out.rows.finish(&checked.schema)?;
     out.rejected.finish()?;
     let CheckedTable {
-        schema: _,
         mut tally,
         rejected_keys,
-        mut keys,
+        keys,
         ..
     } = checked;
-    let candidates = keys.candidates();
-    drop(keys);
-    let mut stored_duplicates = Vec::new();
-    if !candidates.is_empty() {
-        let found_keys =
-            read::keys_at(spec, &dir.join(&parquet), &dir.join(&rejected), &candidates)?;
-        let stored: std::collections::BTreeSet<u64> = found_keys
-            .iter()
-            .filter(|(_, _, stored)| *stored)
-            .map(|(line, _, _)| *line)
-            .collect();
-        let repeats = keys::duplicates(
-            found_keys
-                .into_iter()
-                .map(|(line, key, _)| (line, key))
-                .collect(),
-        );
-        for repeat in repeats {
-            if stored.contains(&repeat.line) {
-                stored_duplicates.push(repeat.line);
-            }
-            out.problems
-                .push(spec.name, unique_problem(spec, &source.file, &repeat))?;
-        }
+    let repeats = repeated_keys(spec, &dir.join(&parquet), &dir.join(&rejected), keys)?;
+    let stored: Vec<u64> = repeats
+        .iter()
+        .filter(|r| r.row.stored)
+        .map(|r| r.row.line)
+        .collect();
+    for repeat in &repeats {
+        out.problems
+            .push(spec.name, unique_problem(spec, &source.file, repeat))?;
     }
-    tally.accepted -= stored_duplicates.len() as u64;
-    tally.rejected += stored_duplicates.len() as u64;
+    tally.accepted -= stored.len() as u64;
+    tally.rejected += stored.len() as u64;
     out.problems.finish()?;
-    files::write_excluded(&dir.join(&duplicates), &[(spec.name, &stored_duplicates)])?;
+    files::write_excluded(&dir.join(&duplicates), &[(spec.name, &stored)])?;
     let sha256 = found.sha256()?;
     Ok(TableEntry {
         table: spec.name.to_string(),
@@ -220,62 +205,52 @@ fn stage(
     })
 }
 
+/// The rows of a staged table that repeat an earlier row's unique key: only the rows whose key
+/// hash another row shares are read back, and their keys compared as text.
+fn repeated_keys(
+    spec: &Table,
+    table: &Path,
+    rejected: &Path,
+    keys: KeyLog,
+) -> Result<Vec<Duplicate>, Error> {
+    let candidates = keys.candidates();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(keys::duplicates(read::keys_at(
+        spec,
+        table,
+        rejected,
+        &candidates,
+    )?))
+}
+
 /// The problem of a row that repeats an earlier row's unique key.
 fn unique_problem(spec: &Table, file: &str, repeat: &Duplicate) -> Problem {
     Problem {
         severity: Severity::Error,
         file: file.to_string(),
-        line: repeat.line,
+        line: repeat.row.line,
         column: spec.key.join("+"),
         rule: "unique".into(),
         detail: format!("first at line {}", repeat.first),
-        value: keys::shown(&repeat.key),
+        value: keys::shown(&repeat.row.key),
     }
 }
 
-/// Stages the tables of `jobs` side by side, one per core, the largest first.
+/// Stages the tables of `jobs` side by side, one per core, the largest first; gives their
+/// entries in the order of `jobs`.
 fn stage_all(
     dir: &Path,
     jobs: Vec<&Found>,
     encoding: Encoding,
     progress: &Progress,
 ) -> Result<Vec<TableEntry>, Error> {
-    // Numbered in the order given, taken smallest first from the end: the largest start first.
-    let mut jobs: Vec<(usize, &Found)> = jobs.into_iter().enumerate().collect();
-    jobs.sort_by_key(|(_, f)| f.bytes);
-    let queue = std::sync::Mutex::new(jobs);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let results: Vec<Result<Vec<(usize, TableEntry)>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let job = queue.lock().expect("the queue is never poisoned").pop();
-                        let Some((i, found)) = job else {
-                            return Ok(done);
-                        };
-                        done.push((i, stage(dir, found, encoding, progress)?));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|payload| {
-                    Err(Error::Internal {
-                        path: dir.to_path_buf(),
-                        message: crate::diagnostics::panic_text(payload.as_ref()),
-                    })
-                })
-            })
-            .collect()
-    });
-    let mut entries = Vec::new();
-    for result in results {
-        entries.extend(result?);
-    }
+    let mut largest_first: Vec<(usize, &Found)> = jobs.into_iter().enumerate().collect();
+    largest_first.sort_by_key(|(_, f)| std::cmp::Reverse(f.bytes));
+    let mut entries = side_by_side(&largest_first, dir, |(i, found)| {
+        Ok((*i, stage(dir, found, encoding, progress)?))
+    })?;
     entries.sort_by_key(|(i, _)| *i);
     Ok(entries.into_iter().map(|(_, e)| e).collect())
 }

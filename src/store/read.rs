@@ -13,7 +13,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::check::cross::{KEY_COLUMN, StagedRows};
-use crate::check::keys::key_text;
+use crate::check::keys::{KeyAt, key_text};
 use crate::check::{LINE_COLUMN, Problem, Severity};
 use crate::contract::Table;
 use crate::diagnostics::Error;
@@ -115,7 +115,7 @@ pub fn keys_at(
     table: &Path,
     rejected: &Path,
     lines: &[u64],
-) -> Result<Vec<(u64, String, bool)>, Error> {
+) -> Result<Vec<KeyAt>, Error> {
     let mut found = Vec::new();
     let wanted = |line: i64| lines.binary_search(&(line as u64)).is_ok();
     scan_file(table, Some(spec.key), &mut |batch| {
@@ -130,7 +130,11 @@ pub fn keys_at(
             if wanted(row_lines.value(i))
                 && let Some(key) = key_text(&columns, i)
             {
-                found.push((row_lines.value(i) as u64, key, true));
+                found.push(KeyAt {
+                    line: row_lines.value(i) as u64,
+                    key,
+                    stored: true,
+                });
             }
         }
     })?;
@@ -142,7 +146,11 @@ pub fn keys_at(
             .as_string::<i32>();
         for i in 0..batch.num_rows() {
             if wanted(row_lines.value(i)) && !keys.is_null(i) {
-                found.push((row_lines.value(i) as u64, keys.value(i).to_string(), false));
+                found.push(KeyAt {
+                    line: row_lines.value(i) as u64,
+                    key: keys.value(i).to_string(),
+                    stored: false,
+                });
             }
         }
     })?;

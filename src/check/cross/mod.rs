@@ -6,6 +6,7 @@
 //! over rows in memory and over the store's Parquet tables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use datafusion::arrow::array::RecordBatch;
 
@@ -13,6 +14,7 @@ use super::known::{Known, ParentKey, Span};
 use super::{LINE_COLUMN, Problem, Severity, parent_key_columns};
 use crate::contract::{ForeignKey, Table};
 use crate::diagnostics::Error;
+use crate::side_by_side::side_by_side;
 
 mod columns;
 mod warnings;
@@ -82,40 +84,12 @@ pub fn check(tables: &[&(dyn StagedRows + Sync)]) -> Result<Vec<CrossChecked>, E
         }
         results[i] = Some(result);
     }
-    let known = &known;
-    let queue = std::sync::Mutex::new(leaves);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let done: Vec<Result<Vec<(usize, CrossChecked)>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let next = queue.lock().map(|mut q| q.pop());
-                        let Ok(Some(i)) = next else {
-                            return Ok(done);
-                        };
-                        done.push((i, check_table(tables[i], known)?.0));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|payload| {
-                    Err(Error::Internal {
-                        path: std::path::PathBuf::from(tables[0].file()),
-                        message: crate::diagnostics::panic_text(payload.as_ref()),
-                    })
-                })
-            })
-            .collect()
-    });
-    for worker in done {
-        for (i, result) in worker? {
-            results[i] = Some(result);
-        }
+    let file = tables.first().map_or("", |t| t.file());
+    let checked = side_by_side(&leaves, Path::new(file), |i| {
+        Ok(check_table(tables[*i], &known)?.0)
+    })?;
+    for (i, result) in leaves.into_iter().zip(checked) {
+        results[i] = Some(result);
     }
     Ok(results
         .into_iter()
