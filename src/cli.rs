@@ -118,6 +118,11 @@ pub struct DataArgs {
     #[arg(long, value_enum, default_value_t = Encoding::Auto)]
     pub encoding: Encoding,
 
+    /// The regions to use instead of the folder's or the built-in ones: a regions table, or
+    /// the official 행정기관코드 file as published (KIKcd_H.YYYYMMDD .xlsx or its text form)
+    #[arg(long, value_name = "FILE", requires = "data")]
+    pub regions: Option<PathBuf>,
+
     /// The day events after which are warned about [default: the system date]
     #[arg(long, value_name = "DATE", value_parser = parse_cli_date)]
     pub today: Option<NaiveDate>,

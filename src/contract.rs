@@ -432,9 +432,32 @@ pub static TARGETS: Table = Table {
     within: None,
 };
 
+/// Codes re-issued under a new code (v1.1): they add to, and for the same old_code replace,
+/// the successors derived from the regions' history. Cycles are found across the rows
+/// (`crate::geography`).
+pub static SUCCESSORS: Table = Table {
+    name: "successors",
+    required: false,
+    columns: &[
+        col("old_code", Code(&[10]), true),
+        col("new_code", Code(&[10]), true),
+        col("changed_on", Date, true),
+    ],
+    key: &["old_code"],
+    foreign_keys: &[
+        fk("old_code", Reference::Emd),
+        fk("new_code", Reference::Emd),
+    ],
+    row_rules: &[],
+    event: None,
+    life: None,
+    within: None,
+};
+
 /// Every table, in the order they are loaded: a table comes after the tables it refers to.
-pub static TABLES: [&Table; 10] = [
+pub static TABLES: [&Table; 11] = [
     &REGIONS,
+    &SUCCESSORS,
     &TEAMS,
     &TEAM_AREAS,
     &STAFF,

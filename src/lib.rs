@@ -4,6 +4,7 @@
 //! export folder ─[`load`] + [`check`]─▶ checked [`store`] ─[`query`]─▶ figures
 //! ─[`report`] + [`render`]─▶ workbooks and charts.
 //! [`contract`] holds the data contract as data, [`period`] the reporting periods,
+//! [`geography`] the regions' codes over time,
 //! [`diagnostics`] the errors and the exit codes, [`cli`] and [`commands`] the command line,
 //! [`side_by_side`] the work spread over the cores.
 
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod contract;
 pub mod diagnostics;
+pub mod geography;
 pub mod load;
 pub mod output;
 pub mod period;

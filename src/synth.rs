@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::contract::{self, Kind, Table};
 use crate::diagnostics::Error;
-use crate::load::BUILT_IN_REGIONS;
+use crate::load::official;
 use crate::period::{days, format_date, parse_date};
 
 /// The published 2020 national figures the generator is calibrated to.
@@ -161,10 +161,8 @@ impl Emd {
 }
 
 fn regions() -> Vec<Emd> {
-    let mut reader = csv::Reader::from_reader(BUILT_IN_REGIONS);
     let mut emds = Vec::new();
-    for record in reader.records() {
-        let r = record.expect("the built-in regions are valid CSV");
+    for r in official::built_in_rows().rows {
         let date = |i: usize| (!r[i].is_empty()).then(|| parse_date(&r[i]).expect("a date"));
         emds.push(Emd {
             code: r[0].to_string(),

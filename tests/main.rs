@@ -5,6 +5,7 @@ mod support;
 mod check;
 mod figures;
 mod fuzz;
+mod geography;
 mod query;
 mod report;
 mod store;

@@ -125,10 +125,12 @@ impl ProblemLog {
     }
 }
 
-/// Rows read, accepted and rejected for one table: read = accepted + rejected.
+/// Rows read, accepted, rejected and left out for one table: read = accepted + rejected +
+/// left out. Only the official code file leaves rows out (those that are not 읍면동).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub read: u64,
     pub accepted: u64,
     pub rejected: u64,
+    pub left_out: u64,
 }

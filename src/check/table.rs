@@ -174,6 +174,7 @@ impl TableCheck {
             read: (rows + raw.misfits.len()) as u64,
             accepted: (rows - rejected.len()) as u64,
             rejected: rejected_count,
+            left_out: 0,
         };
         CheckedRows {
             batch: self.batch(columns, extras, &raw.lines, accepted),

@@ -93,12 +93,32 @@ fn text_report(dataset: &Checked) -> String {
             read,
             accepted,
             rejected,
+            ..
         } = t.tally;
         let _ = writeln!(
             out,
             "{}  {}  {read:>10}  {accepted:>10}  {rejected:>10}",
             pad(t.spec.name, 13),
             pad(&t.source.file, file_width),
+        );
+    }
+    for t in &dataset.store.tables {
+        if t.tally.left_out == 0 {
+            continue;
+        }
+        let reasons: Vec<String> = t
+            .source
+            .left_out
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}: {} rows of {} left out, not 읍면동: {}",
+            t.spec.name,
+            t.tally.left_out,
+            t.source.file,
+            reasons.join(", ")
         );
     }
     let errors = dataset.problems.total(Severity::Error);

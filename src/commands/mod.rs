@@ -47,6 +47,7 @@ pub(crate) fn store_options(args: &DataArgs) -> StoreOptions {
         store: args.store.clone(),
         no_store: args.no_store,
         encoding: args.encoding,
+        regions: args.regions.clone(),
         progress: Progress::new(true),
     }
 }

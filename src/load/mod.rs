@@ -3,9 +3,11 @@
 //! built-in regions), and hands each row with its line to the checker.
 
 mod csv;
+pub mod official;
 mod parquet;
 mod xlsx;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +23,9 @@ use crate::contract::{TABLES, Table};
 use crate::diagnostics::{Error, catch_panic};
 use crate::progress::Progress;
 
-/// The built-in 행정기관코드 history in the contract's `regions` layout (see assets/regions/README.md).
-pub const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/regions.csv");
+/// The built-in 행정기관코드 history: the ministry's file as published, read as any official
+/// file given with `--regions` is (see assets/regions/README.md).
+pub const BUILT_IN_REGIONS: &[u8] = include_bytes!("../../assets/regions/KIKcd_H.20240801.xlsx");
 
 /// How problems and reports name the built-in regions.
 pub const BUILT_IN_REGIONS_FILE: &str = "(built-in regions)";
@@ -50,6 +53,12 @@ pub enum Format {
     Parquet,
     #[serde(rename = "built-in")]
     BuiltIn,
+    /// The official 행정기관코드 file, spreadsheet form.
+    #[serde(rename = "official-xlsx")]
+    OfficialXlsx,
+    /// The official 행정기관코드 file, fixed-width text form.
+    #[serde(rename = "official-text")]
+    OfficialText,
 }
 
 /// Where a table came from.
@@ -66,6 +75,9 @@ pub struct Source {
     /// The SHA-256 of the content, when it was worked out as the file was read.
     #[serde(skip)]
     pub sha256: Option<String>,
+    /// Rows of the official code file that are not 읍면동, by reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub left_out: BTreeMap<String, u64>,
 }
 
 /// Passes bytes through and hashes them on the way: a CSV file is read whole once, on the
@@ -105,8 +117,9 @@ pub fn find_files(dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
                 .filter(|n| {
                     n.rsplit_once('.').is_some_and(|(stem, ext)| {
                         stem == spec.name
-                            && ["csv", "xlsx", "xls", "parquet"]
+                            && (["csv", "xlsx", "xls", "parquet"]
                                 .contains(&ext.to_ascii_lowercase().as_str())
+                                || spec.name == "regions" && official_extension(ext))
                     })
                 })
                 .collect();
@@ -134,6 +147,12 @@ pub fn find_files(dir: &Path) -> Result<Vec<Option<PathBuf>>, Error> {
         .collect()
 }
 
+/// Extensions the official code file may have besides a table's: its text form as
+/// published ends in the date (`KIKcd_H.20240801`), or is saved as `.txt`.
+fn official_extension(ext: &str) -> bool {
+    ext.eq_ignore_ascii_case("txt") || (!ext.is_empty() && ext.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Takes what a reader read, the header first, and checks it: a stretch of rows at a time,
 /// in the file's order.
 pub struct Checker<'a> {
@@ -158,6 +177,11 @@ impl<'a> Checker<'a> {
             out: Some(out),
             staging: None,
         }
+    }
+
+    /// Whether the table may be given as the official 행정기관코드 file: `regions`.
+    pub fn takes_official(&self) -> bool {
+        self.spec.name == crate::contract::REGIONS.name
     }
 
     /// Matches the header to the contract; given once, before any rows.
@@ -249,7 +273,7 @@ fn read_file(
 ) -> Result<(Source, CheckedTable), Error> {
     let file = path.display().to_string();
     let metadata = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 4096];
     let n = {
         use std::io::Read;
         let mut f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -257,11 +281,15 @@ fn read_file(
     };
     let mut sink = Checker::new(spec, &file, progress, out);
     let mut sha256 = None;
+    let mut left_out = BTreeMap::new();
     let (format, encoding) = match sniff(&head[..n]) {
-        Sniffed::Zip | Sniffed::Ole => {
-            xlsx::read(path, &mut sink)?;
-            (Format::Xlsx, None)
-        }
+        Sniffed::Zip | Sniffed::Ole => match xlsx::read(path, &mut sink)? {
+            xlsx::Read::Table => (Format::Xlsx, None),
+            xlsx::Read::Official(rows) => {
+                left_out = rows;
+                (Format::OfficialXlsx, None)
+            }
+        },
         Sniffed::Parquet => {
             parquet::read(path, &mut sink)?;
             (Format::Parquet, None)
@@ -271,6 +299,12 @@ fn read_file(
                 path,
                 "an HTML page, not CSV, XLSX or Parquet: save the export as CSV or XLSX",
             ));
+        }
+        Sniffed::Text if sink.takes_official() && official::is_official_text(&head[..n]) => {
+            let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+            let rows = official::read_text(&bytes, path)?;
+            left_out = official::check(&rows, &mut sink)?;
+            (Format::OfficialText, None)
         }
         Sniffed::Text => {
             let hasher = Arc::new(std::sync::Mutex::new(Sha256::new()));
@@ -285,7 +319,9 @@ fn read_file(
             (Format::Csv, Some(encoding.to_string()))
         }
     };
-    let table = sink.finish()?;
+    let mut table = sink.finish()?;
+    table.tally.left_out = left_out.values().sum();
+    table.tally.read += table.tally.left_out;
     let source = Source {
         file,
         path: Some(path.to_path_buf()),
@@ -293,6 +329,7 @@ fn read_file(
         encoding,
         bytes: metadata.len(),
         sha256,
+        left_out,
     };
     Ok((source, table))
 }
@@ -304,14 +341,21 @@ pub fn stage_built_in_regions(
 ) -> Result<(Source, CheckedTable), Error> {
     let file = BUILT_IN_REGIONS_FILE;
     let mut sink = Checker::new(&crate::contract::REGIONS, file, progress, out);
-    csv::read(BUILT_IN_REGIONS, Path::new(file), Encoding::Utf8, &mut sink)?;
+    let xlsx::Read::Official(left_out) = xlsx::read_bytes(BUILT_IN_REGIONS, Path::new(file), &mut sink)?
+    else {
+        return Err(Error::input(file, "a bug: the built-in regions are not the official file"));
+    };
+    let mut table = sink.finish()?;
+    table.tally.left_out = left_out.values().sum();
+    table.tally.read += table.tally.left_out;
     let source = Source {
         file: file.to_string(),
         path: None,
         format: Format::BuiltIn,
-        encoding: Some("UTF-8".into()),
+        encoding: None,
         bytes: BUILT_IN_REGIONS.len() as u64,
         sha256: None,
+        left_out,
     };
-    Ok((source, sink.finish()?))
+    Ok((source, table))
 }

@@ -1,53 +1,82 @@
 //! Takes the first sheet of an XLSX (or legacy XLS) workbook and gives its header row and
-//! each following row with the row number Excel shows.
+//! each following row with the row number Excel shows; the official 행정기관코드 file is
+//! recognised by its header and read as `regions`.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Cursor};
 use std::path::Path;
 
 use calamine::{Data, DataType, Reader, Sheets, Xls, Xlsx};
 
-use super::Checker;
+use super::{Checker, official};
 use crate::check::Cell;
 use crate::check::raw::{Marks, Misfit, RawColumn, RawRows};
 use crate::diagnostics::Error;
 use crate::period::{days, parse_date};
 
-pub fn read(path: &Path, sink: &mut Checker) -> Result<(), Error> {
+/// What a workbook turned out to be.
+pub enum Read {
+    /// A table in the contract's form.
+    Table,
+    /// The official 행정기관코드 file, with its rows left out by reason.
+    Official(BTreeMap<String, u64>),
+}
+
+pub fn read(path: &Path, sink: &mut Checker) -> Result<Read, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = BufReader::new(file);
-    let not_workbook = |e: &dyn std::fmt::Display| {
-        Error::input(path, format!("not a valid XLSX or XLS workbook: {e}"))
-    };
-    let mut workbook: Sheets<_> = match Xlsx::new(reader) {
+    let workbook = match Xlsx::new(BufReader::new(file)) {
         Ok(x) => Sheets::Xlsx(x),
         Err(xlsx_error) => {
             let file = File::open(path).map_err(|e| Error::io(path, e))?;
             match Xls::new(BufReader::new(file)) {
                 Ok(x) => Sheets::Xls(x),
-                Err(_) => return Err(not_workbook(&xlsx_error)),
+                Err(_) => return Err(not_workbook(path, &xlsx_error)),
             }
         }
     };
+    read_sheets(workbook, path, sink)
+}
+
+/// Reads a workbook held in memory (the built-in regions).
+pub fn read_bytes(bytes: &'static [u8], path: &Path, sink: &mut Checker) -> Result<Read, Error> {
+    let workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| not_workbook(path, &e))?;
+    read_sheets(Sheets::Xlsx(workbook), path, sink)
+}
+
+fn not_workbook(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::input(path, format!("not a valid XLSX or XLS workbook: {e}"))
+}
+
+fn read_sheets<RS: std::io::Read + std::io::Seek>(
+    mut workbook: Sheets<RS>,
+    path: &Path,
+    sink: &mut Checker,
+) -> Result<Read, Error> {
+    let not_workbook = |e: &dyn std::fmt::Display| not_workbook(path, e);
     let range = workbook
         .worksheet_range_at(0)
         .ok_or_else(|| Error::input(path, "the workbook has no sheet"))?
         .map_err(|e| not_workbook(&e))?;
     let Some((first_row, _)) = range.start() else {
-        return Ok(());
+        return Ok(Read::Table);
     };
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
-        return Ok(());
+        return Ok(Read::Table);
     };
     let width = header
         .iter()
         .rposition(|d| !d.is_empty())
         .map_or(0, |i| i + 1);
-    let names = header[..width]
+    let names: Vec<String> = header[..width]
         .iter()
         .map(|d| cell(d).text().into_owned())
         .collect();
+    if sink.takes_official() && official::is_official_header(&names) {
+        let official = official::read_sheet(rows, first_row);
+        return official::check(&official, sink).map(Read::Official);
+    }
     sink.header(names)?;
     let mut stretch = Stretch::new(width);
     for (i, row) in rows.enumerate() {
@@ -65,7 +94,8 @@ pub fn read(path: &Path, sink: &mut Checker) -> Result<(), Error> {
             sink.rows(&stretch.take())?;
         }
     }
-    sink.rows(&stretch.take())
+    sink.rows(&stretch.take())?;
+    Ok(Read::Table)
 }
 
 /// Rows checked at a time.
@@ -116,7 +146,7 @@ impl<'a> Stretch<'a> {
     }
 }
 
-fn cell(data: &Data) -> Cell<'_> {
+pub(super) fn cell(data: &Data) -> Cell<'_> {
     match data {
         Data::Empty => Cell::Empty,
         Data::String(s) => Cell::Text(s),

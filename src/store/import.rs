@@ -88,8 +88,22 @@ impl Found {
     }
 }
 
-fn found_sources(data: &Path) -> Result<Vec<Found>, Error> {
-    let files = find_files(data)?;
+fn found_sources(data: &Path, regions: Option<&Path>) -> Result<Vec<Found>, Error> {
+    let mut files = find_files(data)?;
+    if let Some(given) = regions {
+        if !given.is_file() {
+            return Err(Error::input(given, "--regions: no such file"));
+        }
+        let instead = match &files[0] {
+            Some(own) => own.display().to_string(),
+            None => "the built-in regions".to_string(),
+        };
+        eprintln!(
+            "note: regions from {} (--regions), instead of {instead}",
+            given.display()
+        );
+        files[0] = Some(given.to_path_buf());
+    }
     let mut found = Vec::new();
     for (spec, path) in TABLES.iter().zip(files) {
         match path {
@@ -193,6 +207,7 @@ fn stage(
             bytes: found.bytes,
             modified_ns: found.modified_ns,
             sha256,
+            left_out: source.left_out,
         },
         parquet,
         problems,
@@ -345,7 +360,7 @@ fn remove_unreferenced(dir: &Path, manifest: &Manifest) {
 /// store's lock.
 pub(super) fn import(dir: &Path, data: &Path, options: &StoreOptions) -> Result<(), Error> {
     let old = Manifest::read(dir)?;
-    let found = found_sources(data)?;
+    let found = found_sources(data, options.regions.as_deref())?;
     let encoding = format!("{:?}", options.encoding);
     let same_encoding = old.as_ref().is_some_and(|m| m.encoding == encoding);
     let mut entries: Vec<Option<TableEntry>> = Vec::new();

@@ -13,7 +13,7 @@ use crate::output::temp_file_in;
 
 /// The layout of the store's files; a store of another version is checked again from its
 /// export.
-pub const STORE_FORMAT: u32 = 2;
+pub const STORE_FORMAT: u32 = 3;
 
 /// The version of `data-contract.md` the checks follow.
 pub const CONTRACT_VERSION: &str = "1.1";
@@ -87,6 +87,8 @@ pub struct SourceEntry {
     /// Modification time in nanoseconds since 1970, as the file system gave it.
     pub modified_ns: Option<i128>,
     pub sha256: String,
+    /// Rows of the official code file that are not 읍면동, by reason.
+    pub left_out: BTreeMap<String, u64>,
 }
 
 impl Manifest {

@@ -38,6 +38,8 @@ pub struct StoreOptions {
     /// Check into a temporary store, removed at the end, and keep nothing.
     pub no_store: bool,
     pub encoding: Encoding,
+    /// A regions table (or the official code file) that replaces the folder's regions.
+    pub regions: Option<PathBuf>,
     pub progress: Progress,
 }
 
@@ -164,6 +166,7 @@ impl Store {
                     .ok_or_else(|| Error::input(&dir, format!("unknown table {}", t.table)))?;
                 let lines = excluded.remove(t.table.as_str()).unwrap_or_default();
                 let rejected = t.rejected_own + t.rejected_cross;
+                let left_out: u64 = t.source.left_out.values().sum();
                 Ok(StoredTable {
                     spec,
                     source: Source {
@@ -173,13 +176,15 @@ impl Store {
                         encoding: t.source.encoding.clone(),
                         bytes: t.source.bytes,
                         sha256: Some(t.source.sha256.clone()),
+                        left_out: t.source.left_out.clone(),
                     },
                     sha256: t.source.sha256.clone(),
                     parquet: dir.join(&t.parquet),
                     tally: Tally {
                         read: t.read,
-                        accepted: t.read.saturating_sub(rejected),
+                        accepted: t.read.saturating_sub(rejected + left_out),
                         rejected,
+                        left_out,
                     },
                     excluded: lines,
                 })

@@ -113,6 +113,7 @@ pub fn load(dir: &Path) -> Loaded {
         store: None,
         no_store: true,
         encoding: hubstat::load::Encoding::Auto,
+        regions: None,
         progress: hubstat::progress::Progress::new(false),
     })
     .expect("the export loads");

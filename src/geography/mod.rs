@@ -1,0 +1,241 @@
+//! Takes the regions' code history (and an export's `successors`) and gives each code's
+//! successor, and for a geography (as recorded, or the regions in force on a day) the
+//! 읍면동, 시군구 and 시도 every recorded 읍면동 code counts under.
+
+mod successors;
+mod units;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Date32Type;
+
+pub use units::{Unit, units};
+
+/// How figures key their regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Geography {
+    /// The codes as recorded (v1).
+    Recorded,
+    /// The regions in force on the period's last day.
+    End,
+    /// The regions in force on a day.
+    Day(i32),
+}
+
+impl Geography {
+    /// The day regions are taken on for a period ending on `end`; `None` as recorded.
+    pub fn day(self, end: i32) -> Option<i32> {
+        match self {
+            Geography::Recorded => None,
+            Geography::End => Some(end),
+            Geography::Day(d) => Some(d),
+        }
+    }
+}
+
+impl std::str::FromStr for Geography {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Geography, String> {
+        match s {
+            "recorded" => Ok(Geography::Recorded),
+            "end" => Ok(Geography::End),
+            day => crate::period::parse_cli_date(day)
+                .map(|d| Geography::Day(crate::period::days(d)))
+                .map_err(|_| format!("`{s}`: write recorded, end or a day (YYYY-MM-DD)")),
+        }
+    }
+}
+
+/// One row of `regions`, as the history reads it.
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub emd_code: String,
+    pub emd_name: String,
+    pub sgg_code: String,
+    pub sgg_name: String,
+    pub sido_code: String,
+    pub sido_name: String,
+    pub valid_from: Option<i32>,
+    pub valid_to: Option<i32>,
+}
+
+impl Region {
+    /// A row in the contract's column order, as text (the official file's rows).
+    pub fn from_row(row: &[String; 10]) -> Region {
+        let date = |s: &str| crate::period::parse_date(s);
+        Region {
+            emd_code: row[0].clone(),
+            emd_name: row[1].clone(),
+            sgg_code: row[3].clone(),
+            sgg_name: row[4].clone(),
+            sido_code: row[5].clone(),
+            sido_name: row[6].clone(),
+            valid_from: date(&row[7]),
+            valid_to: date(&row[8]),
+        }
+    }
+
+    pub fn valid_on(&self, day: i32) -> bool {
+        self.valid_from.is_none_or(|f| f <= day) && self.valid_to.is_none_or(|t| day < t)
+    }
+}
+
+/// A code re-issued under a new one: from `changed_on`, `old` is `new`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Successor {
+    pub old: String,
+    pub new: String,
+    pub changed_on: i32,
+}
+
+/// The successors of every level: 읍면동 (derived, with the export's rows over them), then
+/// the 시군구 and 시도 ones that follow from those.
+#[derive(Debug, Clone, Default)]
+pub struct Successors {
+    pub emd: Vec<Successor>,
+    pub sgg: Vec<Successor>,
+    pub sido: Vec<Successor>,
+    /// Old codes whose successor the export's `successors` table gave.
+    pub given: Vec<String>,
+}
+
+impl Successors {
+    /// Derives the successors from `regions` and lays `given` (the export's table) over them:
+    /// a given row adds one, or replaces the derived one of the same old code.
+    pub fn new(regions: &[Region], given: &[Successor]) -> Successors {
+        let mut emd: BTreeMap<String, Successor> = successors::derive(regions)
+            .into_iter()
+            .map(|s| (s.old.clone(), s))
+            .collect();
+        for s in given {
+            emd.insert(s.old.clone(), s.clone());
+        }
+        let emd: Vec<Successor> = emd.into_values().collect();
+        Successors {
+            sgg: successors::of_level(regions, &emd, 5),
+            sido: successors::of_level(regions, &emd, 2),
+            emd,
+            given: given.iter().map(|s| s.old.clone()).collect(),
+        }
+    }
+
+    /// The derived 읍면동 successors alone.
+    pub fn derived(regions: &[Region]) -> Vec<Successor> {
+        successors::derive(regions)
+    }
+}
+
+/// The old codes of successor rows that lead back to themselves, each with the chain.
+pub fn cycles(successors: &[Successor]) -> Vec<(String, Vec<String>)> {
+    let next: HashMap<&str, &str> = successors
+        .iter()
+        .map(|s| (s.old.as_str(), s.new.as_str()))
+        .collect();
+    let mut found = Vec::new();
+    for s in successors {
+        let mut chain = vec![s.old.clone()];
+        let mut at = s.new.as_str();
+        while chain.len() <= successors.len() {
+            chain.push(at.to_string());
+            if at == s.old {
+                found.push((s.old.clone(), chain));
+                break;
+            }
+            match next.get(at) {
+                Some(n) => at = n,
+                None => break,
+            }
+        }
+    }
+    found
+}
+
+/// The regions of a checked `regions` table.
+pub fn regions_of(batch: &RecordBatch) -> Vec<Region> {
+    let text = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+    let date = |name: &str| {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_primitive::<Date32Type>().clone())
+    };
+    let (Some(code), Some(emd), Some(sgg_code), Some(sgg), Some(sido_code), Some(sido)) = (
+        text("emd_code"),
+        text("emd_name"),
+        text("sgg_code"),
+        text("sgg_name"),
+        text("sido_code"),
+        text("sido_name"),
+    ) else {
+        return Vec::new();
+    };
+    let (from, to) = (date("valid_from"), date("valid_to"));
+    let at = |d: &Option<datafusion::arrow::array::Date32Array>, i: usize| {
+        d.as_ref().and_then(|d| d.is_valid(i).then(|| d.value(i)))
+    };
+    (0..batch.num_rows())
+        .map(|i| Region {
+            emd_code: code.value(i).to_string(),
+            emd_name: emd.value(i).to_string(),
+            sgg_code: sgg_code.value(i).to_string(),
+            sgg_name: sgg.value(i).to_string(),
+            sido_code: sido_code.value(i).to_string(),
+            sido_name: sido.value(i).to_string(),
+            valid_from: at(&from, i),
+            valid_to: at(&to, i),
+        })
+        .collect()
+}
+
+/// The rows of a checked `successors` table.
+pub fn successors_of(batch: &RecordBatch) -> Vec<Successor> {
+    let text = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+    let (Some(old), Some(new), Some(on)) = (
+        text("old_code"),
+        text("new_code"),
+        batch
+            .column_by_name("changed_on")
+            .map(|c| c.as_primitive::<Date32Type>().clone()),
+    ) else {
+        return Vec::new();
+    };
+    (0..batch.num_rows())
+        .map(|i| Successor {
+            old: old.value(i).to_string(),
+            new: new.value(i).to_string(),
+            changed_on: on.value(i),
+        })
+        .collect()
+}
+
+/// What the geography of a run is, for the tables and notes that say so.
+#[derive(Debug, Clone)]
+pub struct Rebased {
+    /// The day, `None` as recorded.
+    pub day: Option<i32>,
+    pub units: Arc<Vec<Unit>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cycle_is_named_with_its_chain() {
+        let s = |old: &str, new: &str| Successor {
+            old: old.into(),
+            new: new.into(),
+            changed_on: 0,
+        };
+        let found = cycles(&[s("A", "B"), s("B", "A"), s("C", "D")]);
+        assert_eq!(
+            found,
+            vec![
+                ("A".to_string(), vec!["A".into(), "B".into(), "A".into()]),
+                ("B".to_string(), vec!["B".into(), "A".into(), "B".into()]),
+            ]
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Takes the regions' code history and gives each re-issued 읍면동 code its successor, by the
+//! rule of figures.md (Geography over time), and the 시군구 and 시도 successors that follow.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::{Region, Successor};
+
+/// The successors the history itself shows. An 읍면동 code abolished on day X is succeeded by
+/// the code created on X with the same 읍면동 name and the same 시군구 name; failing that, by
+/// the one code created on X with the same 읍면동 name in the same 시도 or in a 시도 that took
+/// its 시군구 over (one where a code created on X carries the old 시군구 name). The matches of
+/// an old 시군구's codes abolished on X hold only when every one of them finds one: merged
+/// and split 읍면동 have none.
+pub fn derive(regions: &[Region]) -> Vec<Successor> {
+    let mut created: HashMap<i32, Vec<&Region>> = HashMap::new();
+    let mut abolished: BTreeMap<(i32, &str), Vec<&Region>> = BTreeMap::new();
+    for r in regions {
+        if let Some(from) = r.valid_from {
+            created.entry(from).or_default().push(r);
+        }
+        if let Some(to) = r.valid_to
+            && r.valid_from.is_none_or(|from| from < to)
+        {
+            abolished.entry((to, &r.sgg_code)).or_default().push(r);
+        }
+    }
+    let mut successors = Vec::new();
+    for ((day, _), old) in abolished {
+        let Some(new) = created.get(&day) else {
+            continue;
+        };
+        let matches: Option<Vec<Successor>> = old
+            .iter()
+            .map(|o| {
+                successor_of(o, new).map(|n| Successor {
+                    old: o.emd_code.clone(),
+                    new: n.emd_code.clone(),
+                    changed_on: day,
+                })
+            })
+            .collect();
+        successors.extend(matches.unwrap_or_default());
+    }
+    successors.sort_by(|a, b| a.old.cmp(&b.old));
+    successors
+}
+
+fn successor_of<'a>(old: &Region, created: &[&'a Region]) -> Option<&'a Region> {
+    let same_name = |r: &&&Region| r.emd_name == old.emd_name && r.emd_code != old.emd_code;
+    let by_sgg: Vec<&&Region> = created
+        .iter()
+        .filter(same_name)
+        .filter(|r| r.sgg_name == old.sgg_name)
+        .collect();
+    if let [one] = by_sgg.as_slice() {
+        return Some(one);
+    }
+    let taking_over: BTreeSet<&str> = created
+        .iter()
+        .filter(|r| r.sgg_name == old.sgg_name)
+        .map(|r| r.sido_code.as_str())
+        .collect();
+    let by_sido: Vec<&&Region> = created
+        .iter()
+        .filter(same_name)
+        .filter(|r| r.sido_code == old.sido_code || taking_over.contains(r.sido_code.as_str()))
+        .collect();
+    match by_sido.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// The successors of the 시군구 (`digits` 5) or 시도 (2) codes: a code whose 읍면동 in force the
+/// day before a change all go on, that day, in one other code (through their successors, or
+/// by staying in force) has that code as its successor. Codes abolished that day without a
+/// successor do not count either way.
+pub fn of_level(regions: &[Region], emd: &[Successor], digits: usize) -> Vec<Successor> {
+    let prefix = |code: &str| code.get(..digits).unwrap_or(code).to_string();
+    let by_old: HashMap<&str, &Successor> = emd.iter().map(|s| (s.old.as_str(), s)).collect();
+    let changes: BTreeSet<(i32, String)> = emd
+        .iter()
+        .map(|s| (s.changed_on, prefix(&s.old)))
+        .filter(|(_, code)| code.len() == digits)
+        .collect();
+    let mut members: HashMap<String, Vec<&Region>> = HashMap::new();
+    for r in regions {
+        members.entry(prefix(&r.emd_code)).or_default().push(r);
+    }
+    let mut successors = Vec::new();
+    for (day, code) in changes {
+        let mut goes_to: BTreeSet<String> = BTreeSet::new();
+        for r in members.get(&code).into_iter().flatten() {
+            if !r.valid_on(day - 1) {
+                continue;
+            }
+            match by_old.get(r.emd_code.as_str()) {
+                Some(s) if s.changed_on == day => {
+                    goes_to.insert(prefix(&s.new));
+                }
+                _ if r.valid_on(day) => {
+                    goes_to.insert(code.clone());
+                }
+                _ => {}
+            }
+        }
+        if let [one] = goes_to.into_iter().collect::<Vec<_>>().as_slice()
+            && *one != code
+        {
+            successors.push(Successor {
+                old: code.clone(),
+                new: one.clone(),
+                changed_on: day,
+            });
+        }
+    }
+    successors
+}

@@ -1,0 +1,299 @@
+//! Takes the 행정안전부 행정기관코드 file as the ministry publishes it (the `.xlsx`, or the
+//! fixed-width CP949 text) and gives its 읍·면·동 rows in the contract's `regions` layout,
+//! each with its line, and the rows that are not 읍면동 counted by reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use calamine::{Data, DataType};
+
+use super::Checker;
+use crate::check::Cell;
+use crate::check::raw::{Marks, RawColumn, RawRows};
+use crate::contract::REGIONS;
+use crate::diagnostics::Error;
+use crate::period::{format_date, parse_date};
+
+/// The official file's header, in its order.
+pub const HEADER: [&str; 6] = [
+    "행정동코드",
+    "시도명",
+    "시군구명",
+    "읍면동명",
+    "생성일자",
+    "말소일자",
+];
+
+/// 철원군 근동·원동·원남·임남면 and 고성군 수동면, north of the DMZ, under their 42 and 51
+/// codes: no residents, and statistics leave them out.
+const UNRECOVERED: [&str; 10] = [
+    "4278034000",
+    "4278035000",
+    "4278036000",
+    "4278037000",
+    "4282034000",
+    "5178034000",
+    "5178035000",
+    "5178036000",
+    "5178037000",
+    "5182034000",
+];
+
+/// Why a row of the official file is not a row of `regions`.
+pub const LEFT_OUT_SIDO: &str = "시도 row (no 시군구명 or 읍면동명)";
+pub const LEFT_OUT_SGG: &str = "시군구 row (no 읍면동명)";
+pub const LEFT_OUT_OFFICE: &str = "출장소·분소·지소 (not an 읍면동)";
+pub const LEFT_OUT_UNRECOVERED: &str = "unrecovered 면 north of the DMZ";
+
+/// One row of the official file as published, its six fields trimmed.
+#[derive(Debug, Clone)]
+pub struct OfficialRow {
+    /// The line of the text form, or the row Excel shows.
+    pub line: u64,
+    pub fields: [String; 6],
+}
+
+/// Whether spreadsheet header cells are the official file's header.
+pub fn is_official_header(names: &[String]) -> bool {
+    let names: Vec<&str> = names.iter().map(|n| n.trim()).collect();
+    names.len() >= HEADER.len()
+        && names[..HEADER.len()] == HEADER
+        && names[HEADER.len()..].iter().all(|n| n.is_empty())
+}
+
+/// The text form's first line decoded, when the bytes are that form: CP949 as published,
+/// or UTF-8 when saved again so.
+fn text_header(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &[u8])> {
+    let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    let line = bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]);
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    for encoding in [encoding_rs::UTF_8, encoding_rs::EUC_KR] {
+        let (text, had_errors) = encoding.decode_without_bom_handling(line);
+        if !had_errors && text.split_whitespace().eq(HEADER.iter().copied()) {
+            return Some((encoding, line));
+        }
+    }
+    None
+}
+
+/// Whether the first bytes of a text file are the official file's header line.
+pub fn is_official_text(head: &[u8]) -> bool {
+    text_header(head).is_some()
+}
+
+/// The rows of the text form. Each column runs from the first byte of its header name to
+/// the first byte of the next one, in the file's own bytes; the last runs to the line's end.
+pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
+    let (encoding, header) = text_header(bytes)
+        .ok_or_else(|| Error::input(path, "not the 행정기관코드 file: no header line"))?;
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut starts = Vec::with_capacity(HEADER.len());
+    let mut in_word = false;
+    for (i, b) in header.iter().enumerate() {
+        let space = b.is_ascii_whitespace();
+        if !space && !in_word {
+            starts.push(i);
+        }
+        in_word = !space;
+    }
+    let mut rows = Vec::new();
+    let body = &bytes[bom..];
+    for (i, line) in body.split(|b| *b == b'\n').enumerate().skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let field = |k: usize| -> String {
+            let from = starts[k].min(line.len());
+            let to = starts.get(k + 1).map_or(line.len(), |s| (*s).min(line.len()));
+            let (text, _) = encoding.decode_without_bom_handling(&line[from..to]);
+            text.trim().to_string()
+        };
+        rows.push(OfficialRow {
+            line: i as u64 + 1,
+            fields: std::array::from_fn(field),
+        });
+    }
+    Ok(rows)
+}
+
+/// The rows of the spreadsheet form, after its header row (`first_row` is the 0-based
+/// sheet row of the header).
+pub fn read_sheet<'a>(
+    rows: impl Iterator<Item = &'a [Data]>,
+    first_row: u32,
+) -> Vec<OfficialRow> {
+    let mut out = Vec::new();
+    for (i, row) in rows.enumerate() {
+        if row.iter().all(|d| d.is_empty()) {
+            continue;
+        }
+        let text = |k: usize| row.get(k).map_or_else(String::new, sheet_text);
+        out.push(OfficialRow {
+            line: u64::from(first_row) + 2 + i as u64,
+            fields: std::array::from_fn(text),
+        });
+    }
+    out
+}
+
+/// A cell as the text the published file holds: codes and dates saved again as numbers or
+/// Excel dates read back as digits and `YYYY-MM-DD`.
+fn sheet_text(data: &Data) -> String {
+    match data {
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if !dt.is_duration() => format_date(crate::period::days(t.date())),
+            _ => dt.as_f64().to_string(),
+        },
+        other => crate::load::xlsx::cell(other).text().trim().to_string(),
+    }
+}
+
+/// The official rows taken as `regions` rows (in the contract's column order, as text) and
+/// the rows left out, by reason.
+pub struct Converted {
+    pub lines: Vec<u64>,
+    pub rows: Vec<[String; 10]>,
+    pub left_out: BTreeMap<String, u64>,
+}
+
+/// Keeps the 읍·면·동 rows. An empty 시군구명 (세종, a few old 영주시 rows) takes the name of
+/// its 시군구 code from the file's own 시군구 rows or other 읍면동 rows, latest first, else
+/// the 시도명. A code abolished before it was created (4311073000, 1990) is kept as never
+/// valid.
+pub fn regions_rows(official: &[OfficialRow]) -> Converted {
+    let sgg_of = |code: &str| code.get(..5).unwrap_or(code).to_string();
+    let mut sgg_names: HashMap<String, (String, String)> = HashMap::new();
+    for row in official {
+        let [code, _, sgg, _, created, _] = &row.fields;
+        if sgg.is_empty() {
+            continue;
+        }
+        let latest = sgg_names.entry(sgg_of(code)).or_default();
+        if created >= &latest.0 {
+            *latest = (created.clone(), sgg.clone());
+        }
+    }
+    let mut converted = Converted {
+        lines: Vec::new(),
+        rows: Vec::new(),
+        left_out: BTreeMap::new(),
+    };
+    for row in official {
+        let [code, sido, sgg, emd, created, abolished] = &row.fields;
+        let left_out = if emd.is_empty() && sgg.is_empty() {
+            Some(LEFT_OUT_SIDO)
+        } else if emd.is_empty() {
+            Some(LEFT_OUT_SGG)
+        } else if !matches!(emd.chars().last(), Some('읍' | '면' | '동')) {
+            Some(LEFT_OUT_OFFICE)
+        } else if UNRECOVERED.contains(&code.as_str()) {
+            Some(LEFT_OUT_UNRECOVERED)
+        } else {
+            None
+        };
+        if let Some(reason) = left_out {
+            *converted.left_out.entry(reason.to_string()).or_default() += 1;
+            continue;
+        }
+        let sgg_code = sgg_of(code);
+        let sgg_name = if sgg.is_empty() {
+            sgg_names
+                .get(&sgg_code)
+                .map_or_else(|| sido.clone(), |(_, name)| name.clone())
+        } else {
+            sgg.clone()
+        };
+        let never_valid = matches!(
+            (parse_date(created), parse_date(abolished)),
+            (Some(from), Some(to)) if to < from
+        );
+        let valid_to = if never_valid { created } else { abolished };
+        let emd_type = emd.chars().last().map(String::from).unwrap_or_default();
+        converted.lines.push(row.line);
+        converted.rows.push([
+            code.clone(),
+            emd.clone(),
+            emd_type,
+            sgg_code,
+            sgg_name,
+            code.get(..2).unwrap_or(code).to_string(),
+            sido.clone(),
+            created.clone(),
+            valid_to.clone(),
+            String::new(),
+        ]);
+    }
+    converted
+}
+
+/// Hands the official rows to the checker as a `regions` table; gives the rows left out.
+pub fn check(official: &[OfficialRow], sink: &mut Checker) -> Result<BTreeMap<String, u64>, Error> {
+    let converted = regions_rows(official);
+    sink.header(REGIONS.columns.iter().map(|c| c.name.to_string()).collect())?;
+    for (lines, rows) in converted
+        .lines
+        .chunks(STRETCH_ROWS)
+        .zip(converted.rows.chunks(STRETCH_ROWS))
+    {
+        let columns = (0..REGIONS.columns.len())
+            .map(|k| {
+                RawColumn::Cells(
+                    rows.iter()
+                        .map(|r| {
+                            if r[k].is_empty() {
+                                Cell::Empty
+                            } else {
+                                Cell::Text(&r[k])
+                            }
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        sink.rows(&RawRows {
+            lines: lines.to_vec(),
+            columns,
+            misfits: Vec::new(),
+            marks: Marks::ANY,
+        })?;
+    }
+    Ok(converted.left_out)
+}
+
+/// Rows checked at a time.
+const STRETCH_ROWS: usize = 64 * 1024;
+
+/// The official rows of a workbook held in memory, or why it is not the official file.
+pub fn read_workbook(bytes: &[u8]) -> Result<Vec<OfficialRow>, String> {
+    use calamine::Reader;
+    let mut workbook =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or("the workbook has no sheet")?
+        .map_err(|e| e.to_string())?;
+    let first_row = range.start().map_or(0, |(r, _)| r);
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(sheet_text)
+        .collect();
+    if !is_official_header(&header) {
+        return Err("not the 행정기관코드 file: its header differs".into());
+    }
+    Ok(read_sheet(rows, first_row))
+}
+
+/// The built-in regions as `regions` rows, read as the checks read them.
+pub fn built_in_rows() -> Converted {
+    let official = read_workbook(super::BUILT_IN_REGIONS)
+        .expect("the built-in regions are the official file");
+    regions_rows(&official)
+}
