@@ -11,7 +11,7 @@
 -- team active on D is still hosted there (counted in `teams`, nowhere else). A team hosted
 -- outside the scope that serves an 읍면동 inside it makes that 읍면동 served.
 WITH hosts AS (
-    SELECT DISTINCT period, emd_code FROM teams_on_day
+    SELECT DISTINCT period, unit AS emd_code FROM teams_on_day
 ),
 emd AS (
     SELECT e.region_code, COUNT(*) AS emd_total, COUNT(h.emd_code) AS emd_with_team

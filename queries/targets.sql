@@ -12,10 +12,19 @@
 -- Reading: the scope filters target rows by their region_code, as it filters the rows of every
 -- figure, so at national level a scope leaves no rows (00 starts with no scope). Rows sorted
 -- by region_code, then metric.
-WITH wanted AS (
+-- Geography: a target's 시도 or 시군구 code is followed to its code of the geography day
+-- (`geo_codes`), like every region; targets that then share a region and metric are added.
+WITH rebased AS (
+    SELECT COALESCE(g.geo_code, t.region_code) AS region_code, t.metric, SUM(t.target) AS target
+    FROM targets t
+    LEFT JOIN geo_codes g ON g.code = t.region_code
+    WHERE t.year = $year
+    GROUP BY COALESCE(g.geo_code, t.region_code), t.metric
+),
+wanted AS (
     SELECT region_code, metric, target
-    FROM targets
-    WHERE year = $year
+    FROM rebased
+    WHERE true
       AND starts_with(region_code, $scope)
       AND CASE $level
               WHEN 'national' THEN region_code = '00'

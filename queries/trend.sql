@@ -12,7 +12,7 @@
 -- Reading: each quarter has the rows of the regions valid on at least one day of it, plus
 -- regions where something counted that quarter. Sorted by region_code, then quarter.
 WITH hosts AS (
-    SELECT DISTINCT period, emd_code FROM teams_on_day
+    SELECT DISTINCT period, unit AS emd_code FROM teams_on_day
 ),
 coverage AS (
     SELECT e.period, e.region_code, COUNT(*) AS emd_total, COUNT(h.emd_code) AS emd_with_team

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, NaiveDateTime};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::geography::Geography;
 use crate::load::Encoding;
 use crate::output::OutputFormat;
 use crate::period::{Period, parse_cli_date};
@@ -215,6 +216,11 @@ pub struct FigureArgs {
     /// Keep the 읍면동 whose code starts with this 시도 (2), 시군구 (5) or 읍면동 (10) code
     #[arg(long, value_name = "CODE")]
     pub region: Option<String>,
+
+    /// Key regions by the codes as recorded, or by the regions in force on the period's last
+    /// day (end) or on a day (YYYY-MM-DD), following re-issued codes to their successors
+    #[arg(long, value_name = "GEOGRAPHY", default_value = "recorded")]
+    pub geography: Geography,
 }
 
 /// Where and how a result table is written.
@@ -262,6 +268,11 @@ pub struct ReportArgs {
     /// The report's region: a 시도 (2 digits) or 시군구 (5 digits) code
     #[arg(long, value_name = "CODE")]
     pub region: Option<String>,
+
+    /// Key every column, comparison and trend quarter by the regions in force on the
+    /// period's last day (end), on a day (YYYY-MM-DD), or by the codes as recorded
+    #[arg(long, value_name = "GEOGRAPHY", default_value = "end")]
+    pub geography: Geography,
 
     /// The folder the workbook and charts/ are written to
     #[arg(long, value_name = "DIR")]

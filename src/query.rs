@@ -25,6 +25,7 @@ use datafusion::sql::sqlparser::ast::{SetExpr, Statement};
 use crate::check::{LINE_COLUMN, contract_fields};
 use crate::contract::{TABLES, TEAM_AREAS};
 use crate::diagnostics::Error;
+use crate::geography::{Geography, History};
 use crate::output::ResultTable;
 use crate::period::{Period, days};
 use crate::region::RegionLevel;
@@ -112,6 +113,15 @@ pub struct Params {
     pub level: RegionLevel,
     /// A region code prefix; `None` for every region.
     pub scope: Option<String>,
+    /// How regions are keyed.
+    pub geography: Geography,
+}
+
+impl Params {
+    /// The day whose regions figures are keyed by; `None` as recorded.
+    pub fn geography_day(&self) -> Option<i32> {
+        self.geography.day(days(self.period.end()))
+    }
 }
 
 /// Named views of the prelude, in order, each with its SQL.
@@ -165,6 +175,8 @@ pub struct Engine<'s> {
     partitions: usize,
     /// Tables already said to have rows left out, so that it is said once.
     noted: std::sync::Mutex<BTreeSet<&'static str>>,
+    /// The regions' history, read when a figure first needs it.
+    history: std::sync::OnceLock<History>,
 }
 
 /// The names a SQL text refers to as tables, lower-cased (every table of the contract when
@@ -221,7 +233,63 @@ impl<'s> Engine<'s> {
             runtime,
             partitions,
             noted: std::sync::Mutex::new(BTreeSet::new()),
+            history: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The regions' history and successors of the store.
+    pub fn history(&self) -> Result<&History, Error> {
+        if let Some(history) = self.history.get() {
+            return Ok(history);
+        }
+        let history = self.store.history()?;
+        Ok(self.history.get_or_init(|| history))
+    }
+
+    /// `geo_units` and `geo_codes` of the prelude for the geography of `params`.
+    fn register_geography(&self, ctx: &SessionContext, params: &Params) -> Result<(), Error> {
+        let history = self.history()?;
+        let day = params.geography_day();
+        let text = |name: &str| Field::new(name, DataType::Utf8, false);
+        let units = history.units(day);
+        let schema = Arc::new(Schema::new(vec![
+            text("emd_code"),
+            text("unit"),
+            text("sgg_code"),
+            text("sido_code"),
+        ]));
+        let column = |f: fn(&crate::geography::Unit) -> &str| -> Arc<dyn datafusion::arrow::array::Array> {
+            Arc::new(units.iter().map(|u| Some(f(u))).collect::<StringArray>())
+        };
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                column(|u| &u.emd_code),
+                column(|u| &u.unit),
+                column(|u| &u.sgg_code),
+                column(|u| &u.sido_code),
+            ],
+        )
+        .expect("geo_units follow their schema");
+        let table = MemTable::try_new(schema, vec![vec![batch]])
+            .map_err(datafusion_error("registering geo_units"))?;
+        ctx.register_table("geo_units", Arc::new(table))
+            .map_err(datafusion_error("registering geo_units"))?;
+        let codes = history.codes(day);
+        let schema = Arc::new(Schema::new(vec![text("code"), text("geo_code")]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(codes.iter().map(|c| Some(c.0.as_str())).collect::<StringArray>()),
+                Arc::new(codes.iter().map(|c| Some(c.1.as_str())).collect::<StringArray>()),
+            ],
+        )
+        .expect("geo_codes follow their schema");
+        let table = MemTable::try_new(schema, vec![vec![batch]])
+            .map_err(datafusion_error("registering geo_codes"))?;
+        ctx.register_table("geo_codes", Arc::new(table))
+            .map_err(datafusion_error("registering geo_codes"))?;
+        Ok(())
     }
 
     fn has(&self, table: &str) -> bool {
@@ -380,6 +448,9 @@ impl<'s> Engine<'s> {
             return Ok((ctx, Vec::new()));
         };
         let values = param_values(params, periods);
+        if wanted.contains("geo_units") || wanted.contains("geo_codes") {
+            self.register_geography(&ctx, params)?;
+        }
         let periods_table = periods_table(periods)?;
         ctx.register_table("periods", periods_table)
             .map_err(datafusion_error("registering periods"))?;
@@ -470,6 +541,10 @@ fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue
         (
             "scope".into(),
             ScalarValue::Utf8(Some(params.scope.clone().unwrap_or_default())),
+        ),
+        (
+            "geography_day".into(),
+            ScalarValue::Date32(params.geography_day()),
         ),
     ]
 }

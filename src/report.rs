@@ -11,8 +11,9 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use crate::diagnostics::Error;
 use crate::load::Format;
 use crate::output::ResultTable;
-use crate::period::Period;
-use crate::query::{Engine, FIGURES, PRELUDE, Params, QueryFile, figure};
+use crate::geography::Geography;
+use crate::period::{Period, days, format_date};
+use crate::query::{Engine, FIGURES, Over, PRELUDE, Params, QueryFile, figure};
 use crate::region::RegionLevel;
 use crate::store::{Store, bytes_sha256};
 use crate::template::{CellFormat, ChartKind, SheetKind, SheetSpec, Template};
@@ -95,6 +96,8 @@ pub enum SheetData<'t> {
         /// The total row(s): the same query at the report region's level; empty when none.
         total: Rows,
         rows: Rows,
+        /// Says that the geography re-based codes used in the sheet's periods.
+        note: Option<String>,
     },
     Summary {
         spec: &'t SheetSpec,
@@ -102,6 +105,7 @@ pub enum SheetData<'t> {
         periods: [Period; 3],
         /// Per template row: its value in each of the three periods.
         values: Vec<[Option<f64>; 3]>,
+        note: Option<String>,
     },
     Provenance,
 }
@@ -147,6 +151,10 @@ pub struct Report<'t> {
     pub inputs: Vec<InputFile>,
     /// Query files used, with their SHA-256.
     pub queries: Vec<(&'static str, String)>,
+    /// The day whose regions the figures are keyed by; `None` as recorded.
+    pub geography_day: Option<i32>,
+    /// The recorded codes that day's geography counts under another code.
+    pub rebased: Vec<RebasedCode>,
 }
 
 impl Report<'_> {
@@ -223,13 +231,20 @@ impl Report<'_> {
 /// Figures already computed in this report, by query, level and period.
 type Cache = HashMap<(&'static str, RegionLevel, String), Rows>;
 
+/// What every figure of a report is computed for, beyond its period and level.
+#[derive(Debug, Clone, Copy)]
+struct Ask<'a> {
+    scope: Option<&'a str>,
+    geography: Geography,
+}
+
 async fn compute(
     engine: &Engine<'_>,
     cache: &mut Cache,
     query: &'static QueryFile,
     level: RegionLevel,
     period: Period,
-    scope: Option<&str>,
+    ask: Ask<'_>,
 ) -> Result<Rows, Error> {
     let key = (query.name, level, period.to_string());
     if let Some(rows) = cache.get(&key) {
@@ -238,26 +253,52 @@ async fn compute(
     let params = Params {
         period,
         level,
-        scope: scope.map(str::to_string),
+        scope: ask.scope.map(str::to_string),
+        geography: ask.geography,
     };
     let rows = Rows::from_result(&engine.figure(query, &params).await?)?;
     cache.insert(key, rows.clone());
     Ok(rows)
 }
 
-/// Computes every sheet of `template` for `period` and `scope`.
+/// What a report is asked for.
+#[derive(Debug, Clone)]
+pub struct ReportAsk {
+    pub period: Period,
+    /// The report's region, already in the report's geography.
+    pub scope: Option<String>,
+    pub geography: Geography,
+    pub generated_at: NaiveDateTime,
+}
+
+/// Computes every sheet of `template` for the period and scope asked. The geography `end`
+/// is the period's last day for every column, comparison and trend quarter.
 pub async fn build<'t>(
     template: &'t Template,
     store: &Store,
     engine: &Engine<'_>,
-    period: Period,
-    scope: Option<String>,
-    generated_at: NaiveDateTime,
+    asked: ReportAsk,
     on_sheet: &dyn Fn(&str),
 ) -> Result<Report<'t>, Error> {
+    let ReportAsk {
+        period,
+        scope,
+        geography,
+        generated_at,
+    } = asked;
+    let geography = match geography.day(days(period.end())) {
+        Some(day) => Geography::Day(day),
+        None => Geography::Recorded,
+    };
+    let geography_day = geography.day(days(period.end()));
+    let rebased = rebased_codes(engine, geography_day, scope.as_deref())?;
     let scope_level =
         RegionLevel::of_code(scope.as_deref().unwrap_or("")).unwrap_or(RegionLevel::National);
     let scope_ref = scope.as_deref();
+    let ask = Ask {
+        scope: scope_ref,
+        geography,
+    };
     let mut cache = Cache::new();
     let mut sheets = Vec::new();
     let mut used: Vec<&'static QueryFile> = Vec::new();
@@ -282,7 +323,7 @@ pub async fn build<'t>(
                     .level
                     .expect("checked by the template")
                     .resolve(scope_ref);
-                let rows = compute(engine, &mut cache, query, level, period, scope_ref).await?;
+                let rows = compute(engine, &mut cache, query, level, period, ask).await?;
                 for column in &spec.columns {
                     if rows.index(column.column.get_ref()).is_none() {
                         return Err(template.error_at(
@@ -297,11 +338,21 @@ pub async fn build<'t>(
                 }
                 // A total row is a level above the sheet's rows: the report region's level.
                 let total = if spec.total && level > scope_level {
-                    compute(engine, &mut cache, query, scope_level, period, scope_ref).await?
+                    compute(engine, &mut cache, query, scope_level, period, ask).await?
                 } else {
                     Rows::default()
                 };
-                sheets.push(SheetData::Table { spec, total, rows });
+                let first = match query.over {
+                    Over::Period => period,
+                    Over::Quarters(n) => period.quarters_back(n - 1),
+                };
+                let note = rebased_note(&rebased, geography_day, first, period);
+                sheets.push(SheetData::Table {
+                    spec,
+                    total,
+                    rows,
+                    note,
+                });
             }
             SheetKind::Summary => {
                 let level = spec.level.map_or(scope_level, |l| l.resolve(scope_ref));
@@ -312,7 +363,7 @@ pub async fn build<'t>(
                     use_query(query);
                     let mut cells = [None; 3];
                     for (cell, p) in cells.iter_mut().zip(periods) {
-                        let rows = compute(engine, &mut cache, query, level, p, scope_ref).await?;
+                        let rows = compute(engine, &mut cache, query, level, p, ask).await?;
                         let c = rows.index(row.column.get_ref()).ok_or_else(|| {
                             template.error_at(
                                 row.column.span(),
@@ -327,10 +378,12 @@ pub async fn build<'t>(
                     }
                     values.push(cells);
                 }
+                let note = rebased_note(&rebased, geography_day, periods[2], period);
                 sheets.push(SheetData::Summary {
                     spec,
                     periods,
                     values,
+                    note,
                 });
             }
             SheetKind::Provenance => sheets.push(SheetData::Provenance),
@@ -340,8 +393,7 @@ pub async fn build<'t>(
         None => "전국".to_string(),
         Some(code) => {
             let coverage = figure("coverage").expect("the catalogue has coverage");
-            let rows =
-                compute(engine, &mut cache, coverage, scope_level, period, scope_ref).await?;
+            let rows = compute(engine, &mut cache, coverage, scope_level, period, ask).await?;
             match rows.rows.first().map(|r| &r[1]) {
                 Some(Value::Text(name)) => format!("{code} {name}"),
                 _ => code.to_string(),
@@ -364,7 +416,76 @@ pub async fn build<'t>(
         sheets,
         inputs: inputs(store),
         queries,
+        geography_day,
+        rebased,
     })
+}
+
+/// A recorded 읍면동 code the report's geography counts under another code, with the days
+/// it was in use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebasedCode {
+    pub recorded: String,
+    pub counted_as: String,
+    pub valid_from: Option<i32>,
+    pub valid_to: Option<i32>,
+}
+
+/// The codes the geography re-bases, within the report's scope.
+fn rebased_codes(
+    engine: &Engine<'_>,
+    day: Option<i32>,
+    scope: Option<&str>,
+) -> Result<Vec<RebasedCode>, Error> {
+    if day.is_none() {
+        return Ok(Vec::new());
+    }
+    let history = engine.history()?;
+    let dates: HashMap<&str, (Option<i32>, Option<i32>)> = history
+        .regions
+        .iter()
+        .map(|r| (r.emd_code.as_str(), (r.valid_from, r.valid_to)))
+        .collect();
+    Ok(history
+        .rebased(day)
+        .into_iter()
+        .filter(|(recorded, unit)| {
+            scope.is_none_or(|s| recorded.starts_with(s) || unit.starts_with(s))
+        })
+        .map(|(recorded, counted_as)| {
+            let (valid_from, valid_to) = dates.get(recorded.as_str()).copied().unwrap_or_default();
+            RebasedCode {
+                recorded,
+                counted_as,
+                valid_from,
+                valid_to,
+            }
+        })
+        .collect())
+}
+
+/// The note of a sheet whose figures from `first` to `last` count codes re-based by the
+/// geography; `None` when none of them was in use then.
+fn rebased_note(
+    rebased: &[RebasedCode],
+    day: Option<i32>,
+    first: Period,
+    last: Period,
+) -> Option<String> {
+    let day = day?;
+    let (from, to) = (days(first.start()), days(last.end()));
+    let used: Vec<&RebasedCode> = rebased
+        .iter()
+        .filter(|c| c.valid_from.is_none_or(|f| f <= to) && c.valid_to.is_none_or(|t| from < t))
+        .collect();
+    let example = used.first()?;
+    Some(format!(
+        "※ {} 기준 행정구역으로 집계했습니다: 이전 코드로 기록된 읍면동 {}개를 그 후속 코드로 합쳤습니다 (예: {} → {}). 자료 시트 참조.",
+        format_date(day),
+        used.len(),
+        example.recorded,
+        example.counted_as
+    ))
 }
 
 fn inputs(store: &Store) -> Vec<InputFile> {

@@ -4,7 +4,7 @@
 //! 3,492 읍면동 host an active team and 12,633 staff are active (11,674 공공, 959 민간);
 //! calendar 2020 holds 3,967,556 visits and 4,335,951 linked services.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::contract::{self, Kind, Table};
 use crate::diagnostics::Error;
+use crate::geography::{History, Region, Successors};
 use crate::load::official;
 use crate::period::{days, format_date, parse_date};
 
@@ -152,6 +153,19 @@ impl Emd {
         self.from.is_none_or(|f| f <= d) && self.to.is_none_or(|t| d < t)
     }
 
+    fn region(&self) -> Region {
+        Region {
+            emd_code: self.code.clone(),
+            emd_name: self.name.clone(),
+            sgg_code: self.sgg_code.clone(),
+            sgg_name: self.sgg_name.clone(),
+            sido_code: self.sido_code.clone(),
+            sido_name: self.sido_name.clone(),
+            valid_from: self.from,
+            valid_to: self.to,
+        }
+    }
+
     /// The days of `from..=to` it is valid on, as an inclusive range.
     fn window(&self, from: i32, to: i32) -> Option<(i32, i32)> {
         let a = self.from.map_or(from, |f| f.max(from));
@@ -189,13 +203,25 @@ fn regions() -> Vec<Emd> {
     for e in emds.iter().filter(|e| e.valid_on(anchor)) {
         *per_sido.entry(e.sido_code.clone()).or_default() += kind_factor(&e.kind);
     }
+    // A 시도 re-issued under a new code (강원 42→51, 전북 45→52) shares its population among
+    // the 읍면동 it had on the anchor day.
+    let history = History::new(emds.iter().map(Emd::region).collect(), &[]);
     for e in &mut emds {
         let population = SIDO_POPULATION
             .iter()
             .find(|(c, _)| *c == e.sido_code)
             .map_or(1000.0, |(_, p)| *p);
-        let units = per_sido.get(&e.sido_code).copied().unwrap_or(100.0);
+        let sido_on_anchor = history.code_on(&e.sido_code, anchor);
+        let units = per_sido.get(&sido_on_anchor).copied().unwrap_or(100.0);
         e.weight = population / units * kind_factor(&e.kind);
+    }
+    // A re-issued code is the same 읍면동: the same weight all along its chain.
+    let chains = Chains::of(&emds);
+    for i in 0..emds.len() {
+        let members = chains.members(chains.first[i]);
+        if let Some(&on_anchor) = members.iter().find(|&&m| emds[m].valid_on(anchor)) {
+            emds[i].weight = emds[on_anchor].weight;
+        }
     }
     emds
 }
@@ -450,6 +476,60 @@ impl TeamLife {
     }
 }
 
+/// The built-in regions' codes re-issued under new ones, as chains of indices.
+struct Chains {
+    /// The index of each code's successor.
+    next: Vec<Option<usize>>,
+    /// Whether a code succeeds another.
+    is_successor: Vec<bool>,
+    /// The first code of each code's chain.
+    first: Vec<usize>,
+}
+
+impl Chains {
+    fn of(emds: &[Emd]) -> Chains {
+        let regions: Vec<Region> = emds.iter().map(Emd::region).collect();
+        let index: HashMap<&str, usize> = emds
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code.as_str(), i))
+            .collect();
+        let mut next = vec![None; emds.len()];
+        let mut is_successor = vec![false; emds.len()];
+        for s in Successors::derived(&regions) {
+            if let (Some(&a), Some(&b)) = (index.get(s.old.as_str()), index.get(s.new.as_str())) {
+                next[a] = Some(b);
+                is_successor[b] = true;
+            }
+        }
+        let mut first: Vec<usize> = (0..emds.len()).collect();
+        for i in 0..emds.len() {
+            if is_successor[i] {
+                continue;
+            }
+            let mut at = i;
+            while let Some(n) = next[at] {
+                first[n] = i;
+                at = n;
+            }
+        }
+        Chains {
+            next,
+            is_successor,
+            first,
+        }
+    }
+
+    /// The codes of the chain that starts at `i`, in order.
+    fn members(&self, i: usize) -> Vec<usize> {
+        let mut all = vec![i];
+        while let Some(n) = self.next[*all.last().expect("not empty")] {
+            all.push(n);
+        }
+        all
+    }
+}
+
 /// The files a generation wrote, each with its rows.
 #[derive(Debug, Default)]
 pub struct Written {
@@ -514,15 +594,31 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
     let mut teams: Vec<TeamLife> = Vec::new();
     let mut team_type: BTreeMap<String, &str> = BTreeMap::new();
     let mut areas: Vec<(String, usize)> = Vec::new();
+    // A code re-issued under a new one is one 읍면동: its team goes on under the code it was
+    // recorded with, and closes only when the last code of the chain is abolished.
+    let chains = Chains::of(&emds);
     for (i, e) in emds.iter().enumerate() {
+        if chains.is_successor[i] {
+            continue;
+        }
+        let members = chains.members(i);
+        let end = emds[*members.last().expect("a chain has its first code")].to;
         let mut rng = Rng::new(seed, &[2, code_number(&e.code)]);
         let valid_from = e.from.unwrap_or(start).max(start);
         // The last day it can host a team within the export; a closure after the export's
         // end is not known yet.
-        let last = e.to.map_or(to, |t| t - 1).min(to);
-        let closed = e.to.filter(|t| *t <= to);
+        let last = end.map_or(to, |t| t - 1).min(to);
+        let closed = end.filter(|t| *t <= to);
         let id = |n: u32| format!("T{}{n:02}", e.code);
-        if hosted.contains(&i) {
+        let host_on = |day: i32| {
+            members
+                .iter()
+                .copied()
+                .find(|&m| emds[m].valid_on(day))
+                .unwrap_or(i)
+        };
+        let on_anchor = members.iter().copied().find(|&m| emds[m].valid_on(anchor));
+        if let Some(i) = on_anchor.filter(|m| hosted.contains(m)) {
             let established = match rng.unit() {
                 x if x < 0.40 => rng.day(valid_from, valid_from.max(start + 364)),
                 x if x < 0.75 => rng.day(valid_from.max(start + 365), valid_from.max(start + 900)),
@@ -534,7 +630,7 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
                 // An earlier team, closed and replaced on the same day.
                 teams.push(TeamLife {
                     id: id(1),
-                    host: i,
+                    host: host_on(valid_from),
                     established: valid_from,
                     closed: Some(established),
                 });
@@ -542,10 +638,11 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
             }
             let team = TeamLife {
                 id: id(2),
-                host: i,
+                host: host_on(established),
                 established,
                 closed,
             };
+            let e = &emds[i];
             let regional = e.kind != "동" && rng.chance(0.15);
             team_type.insert(team.id.clone(), if regional { "권역형" } else { "기본형" });
             if regional {
@@ -560,13 +657,14 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
                 }
             }
             teams.push(team);
-        } else if e.valid_on(anchor) {
+        } else if on_anchor.is_some() {
             // No team on the anchor day; some get one afterwards.
             if last > anchor && rng.chance(0.3) {
+                let established = rng.day(anchor + 1, last);
                 let team = TeamLife {
                     id: id(2),
-                    host: i,
-                    established: rng.day(anchor + 1, last),
+                    host: host_on(established),
+                    established,
                     closed,
                 };
                 team_type.insert(team.id.clone(), "기본형");
@@ -574,10 +672,11 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
             }
         } else if valid_from <= last && rng.chance(0.85) {
             // Valid before or after the anchor day only: a team for (part of) its life.
+            let established = rng.day(valid_from, last.min(valid_from + 300));
             let team = TeamLife {
                 id: id(2),
-                host: i,
-                established: rng.day(valid_from, last.min(valid_from + 300)),
+                host: host_on(established),
+                established,
                 closed,
             };
             team_type.insert(team.id.clone(), "기본형");
@@ -609,13 +708,18 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
         .push(staff(options, &emds, &teams, anchor, to)?);
 
     // The team serving each 읍면동, for the team_id of visits.
+    // A team serves every code of its 읍면동's chain.
     let mut serving: Vec<Vec<usize>> = vec![Vec::new(); emds.len()];
     for (k, t) in teams.iter().enumerate() {
-        serving[t.host].push(k);
+        for m in chains.members(chains.first[t.host]) {
+            serving[m].push(k);
+        }
     }
     for (team, j) in &areas {
         if let Some(k) = teams.iter().position(|t| &t.id == team) {
-            serving[*j].push(k);
+            for m in chains.members(chains.first[*j]) {
+                serving[m].push(k);
+            }
         }
     }
 

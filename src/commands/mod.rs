@@ -16,7 +16,7 @@ use crate::diagnostics::{Error, ExitStatus};
 use crate::output::{self, OutputFormat, ResultTable};
 use crate::period::{Period, days};
 use crate::progress::Progress;
-use crate::query::{EngineOptions, Params};
+use crate::query::{Engine, EngineOptions, Params};
 use crate::region::check_scope;
 use crate::store::{Store, StoreOptions};
 
@@ -96,8 +96,45 @@ impl FigureArgs {
             period,
             level: self.level,
             scope,
+            geography: self.geography,
         }))
     }
+}
+
+/// Follows a `--region` code not in force to its code of the geography day, saying so; as
+/// recorded, runs it as given and warns, naming its successor.
+fn rebase_scope(engine: &Engine, params: &mut Params) -> Result<(), Error> {
+    let Some(code) = params.scope.clone() else {
+        return Ok(());
+    };
+    let history = engine.history()?;
+    let end = days(params.period.end());
+    match params.geography_day() {
+        Some(day) => {
+            let rebased = history.code_on(&code, day);
+            if rebased != code {
+                eprintln!(
+                    "note: --region {code} is {rebased} in the regions in force on {} (--geography)",
+                    crate::period::format_date(day)
+                );
+                params.scope = Some(rebased);
+            }
+        }
+        None if !history.in_force(&code, days(params.period.start()), end) => {
+            let successor = history.code_on(&code, end);
+            let named = if successor == code {
+                "it has no successor".to_string()
+            } else {
+                format!("its successor is {successor} (--geography end counts it there)")
+            };
+            eprintln!(
+                "warning: --region {code} is not in force in {}: {named}",
+                params.period
+            );
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// Writes a result table where and how it was asked for.

@@ -1,7 +1,7 @@
 //! `hubstat query NAME` and `hubstat sql`: a figure of the catalogue or an analyst's
 //! read-only SQL over the checked store, written as a table, CSV, JSON, XLSX or Parquet.
 
-use super::{engine_options, open_store, runtime, write_result};
+use super::{engine_options, open_store, rebase_scope, runtime, write_result};
 use crate::cli::{QueryArgs, SqlArgs};
 use crate::diagnostics::{Error, ExitStatus};
 use crate::query::{Engine, FIGURES, figure};
@@ -22,8 +22,9 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
         ));
     }
     let store = open_store(&args.data)?;
-    let params = args.figure.params(&store)?.expect("a period was given");
+    let mut params = args.figure.params(&store)?.expect("a period was given");
     let engine = Engine::new(&store, engine_options(&args.engine))?;
+    rebase_scope(&engine, &mut params)?;
     let table = runtime()?.block_on(engine.figure(query, &params))?;
     write_result(&table, &args.output, query.name)?;
     Ok(ExitStatus::Success)
@@ -36,8 +37,11 @@ pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
         (None, None) => return Err(Error::Usage("give a query or --file FILE".into())),
     };
     let store = open_store(&args.data)?;
-    let params = args.figure.params(&store)?;
+    let mut params = args.figure.params(&store)?;
     let engine = Engine::new(&store, engine_options(&args.engine))?;
+    if let Some(params) = &mut params {
+        rebase_scope(&engine, params)?;
+    }
     let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
     write_result(&table, &args.output, "query")?;
     Ok(ExitStatus::Success)

@@ -7,12 +7,13 @@ use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 
-use super::{engine_options, open_store, runtime, write_stdout};
+use super::{engine_options, open_store, rebase_scope, runtime, write_stdout};
 use crate::cli::ReportArgs;
 use crate::diagnostics::{Error, ExitStatus};
 use crate::output::write_atomically;
 use crate::progress::Progress;
-use crate::query::Engine;
+use crate::query::{Engine, Params};
+use crate::region::RegionLevel;
 use crate::region::check_scope;
 use crate::render::{chart_image, workbook};
 use crate::report;
@@ -75,13 +76,24 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
     };
     let engine = Engine::new(&store, engine_options(&args.engine))?;
     let bar = Progress::new(true).step("report");
+    let mut params = Params {
+        period,
+        level: RegionLevel::National,
+        scope,
+        geography: args.geography,
+    };
+    rebase_scope(&engine, &mut params)?;
+    let asked = report::ReportAsk {
+        period,
+        scope: params.scope,
+        geography: args.geography,
+        generated_at,
+    };
     let report = runtime()?.block_on(report::build(
         &template,
         &store,
         &engine,
-        period,
-        scope,
-        generated_at,
+        asked,
         &|sheet| bar.set_message(format!("report {}: {sheet}", template.name)),
     ))?;
     bar.set_message("writing the workbook and charts");

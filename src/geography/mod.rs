@@ -6,12 +6,11 @@ mod successors;
 mod units;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Date32Type;
 
-pub use units::{Unit, units};
+pub use units::Unit;
 
 /// How figures key their regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +127,59 @@ impl Successors {
     }
 }
 
+/// The regions' history and its successors: what every geography is worked out from.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub regions: Vec<Region>,
+    pub successors: Successors,
+}
+
+impl History {
+    pub fn new(regions: Vec<Region>, given: &[Successor]) -> History {
+        let successors = Successors::new(&regions, given);
+        History {
+            regions,
+            successors,
+        }
+    }
+
+    /// Where every recorded 읍면동 code counts on `day` (`None`: as recorded).
+    pub fn units(&self, day: Option<i32>) -> Vec<Unit> {
+        units::units(&self.regions, &self.successors, day)
+    }
+
+    /// Every 시군구 and 시도 code with its code on `day`.
+    pub fn codes(&self, day: Option<i32>) -> Vec<(String, String)> {
+        units::codes(&self.regions, &self.successors, day)
+    }
+
+    /// A 시도, 시군구 or 읍면동 code followed to its code on `day`.
+    pub fn code_on(&self, code: &str, day: i32) -> String {
+        units::code_on(&self.regions, &self.successors, code, day)
+    }
+
+    /// Whether some 읍면동 under `code` is valid on a day of `from..=to`.
+    pub fn in_force(&self, code: &str, from: i32, to: i32) -> bool {
+        self.regions.iter().any(|r| {
+            r.emd_code.starts_with(code)
+                && r.valid_from.is_none_or(|f| f <= to)
+                && r.valid_to.is_none_or(|t| from < t)
+        })
+    }
+
+    /// The codes the geography of `day` counts elsewhere: (recorded, counted as), sorted.
+    pub fn rebased(&self, day: Option<i32>) -> Vec<(String, String)> {
+        let mut moved: Vec<(String, String)> = self
+            .units(day)
+            .into_iter()
+            .filter(|u| u.unit != u.emd_code)
+            .map(|u| (u.emd_code, u.unit))
+            .collect();
+        moved.sort();
+        moved
+    }
+}
+
 /// The old codes of successor rows that lead back to themselves, each with the chain.
 pub fn cycles(successors: &[Successor]) -> Vec<(String, Vec<String>)> {
     let next: HashMap<&str, &str> = successors
@@ -208,14 +260,6 @@ pub fn successors_of(batch: &RecordBatch) -> Vec<Successor> {
             changed_on: on.value(i),
         })
         .collect()
-}
-
-/// What the geography of a run is, for the tables and notes that say so.
-#[derive(Debug, Clone)]
-pub struct Rebased {
-    /// The day, `None` as recorded.
-    pub day: Option<i32>,
-    pub units: Arc<Vec<Unit>>,
 }
 
 #[cfg(test)]

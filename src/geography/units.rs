@@ -131,3 +131,34 @@ pub fn units(regions: &[Region], successors: &Successors, day: Option<i32>) -> V
         })
         .collect()
 }
+
+/// Every 시군구 and 시도 code of `regions` with its code on `day` (itself as recorded): the
+/// region codes of targets and scopes follow them.
+pub fn codes(regions: &[Region], successors: &Successors, day: Option<i32>) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = Vec::new();
+    let levels: [(&[Successor], fn(&Region) -> &str); 2] = [
+        (&successors.sgg, |r| &r.sgg_code),
+        (&successors.sido, |r| &r.sido_code),
+    ];
+    for (list, code) in levels {
+        let chains = Chains::new(list, first_days(regions, code));
+        let mut seen: Vec<&str> = regions.iter().map(code).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        all.extend(seen.into_iter().map(|c| {
+            let geo = day.map_or_else(|| c.to_string(), |d| chains.on(c, d));
+            (c.to_string(), geo)
+        }));
+    }
+    all
+}
+
+/// A 시도, 시군구 or 읍면동 code (by its length) followed to its code on `day`.
+pub fn code_on(regions: &[Region], successors: &Successors, code: &str, day: i32) -> String {
+    let (list, first): (&[Successor], HashMap<String, Option<i32>>) = match code.len() {
+        2 => (&successors.sido, first_days(regions, |r| &r.sido_code)),
+        5 => (&successors.sgg, first_days(regions, |r| &r.sgg_code)),
+        _ => (&successors.emd, first_days(regions, |r| &r.emd_code)),
+    };
+    Chains::new(list, first).on(code, day)
+}

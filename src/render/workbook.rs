@@ -224,12 +224,18 @@ struct Placed {
     width: u16,
 }
 
+/// The template's notes, then the report's own note on the sheet.
+fn with_note(notes: &[String], note: &Option<String>) -> Vec<String> {
+    notes.iter().chain(note).cloned().collect()
+}
+
 fn table_sheet(
     sheet: &mut Worksheet,
     report: &Report,
     spec: &SheetSpec,
     total: &Rows,
     rows: &Rows,
+    notes: &[String],
     styles: &Styles,
 ) -> Result<Placed, Error> {
     let title = spec.title.get_ref();
@@ -274,7 +280,7 @@ fn table_sheet(
         }
     }
     let last = r.saturating_sub(1);
-    write_notes(sheet, r + 1, &spec.notes, styles)?;
+    write_notes(sheet, r + 1, notes, styles)?;
     widths.apply(sheet)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 0).map_err(xlsx)?;
     sheet
@@ -301,6 +307,7 @@ fn summary_sheet(
     spec: &SheetSpec,
     periods: &[crate::period::Period; 3],
     values: &[[Option<f64>; 3]],
+    notes: &[String],
     styles: &Styles,
 ) -> Result<(), Error> {
     let title = spec.title.get_ref();
@@ -368,7 +375,7 @@ fn summary_sheet(
     write_notes(
         sheet,
         HEADER_ROW + 2 + spec.rows.len() as u32,
-        &spec.notes,
+        notes,
         styles,
     )?;
     widths.apply(sheet)?;
@@ -425,6 +432,17 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
         ),
         ("기준일", report.period.as_of().to_string()),
         ("범위", report.scope_name.clone()),
+        (
+            "지역 기준",
+            match report.geography_day {
+                Some(day) => format!(
+                    "{} 기준 행정구역 (--geography): 이전 코드로 기록된 것은 후속 코드로 집계, 재편성 코드 {}개",
+                    crate::period::format_date(day),
+                    report.rebased.len()
+                ),
+                None => "기록된 코드 그대로 (--geography recorded)".to_string(),
+            },
+        ),
         ("hubstat", env!("CARGO_PKG_VERSION").to_string()),
         (
             "작성 시각",
@@ -528,6 +546,7 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
             .map_err(xlsx)?;
         r += 1;
     }
+    r = rebased_codes(sheet, report, r + 1, styles, &mut widths)?;
     r += 1;
     sheet
         .write_string_with_format(
@@ -539,6 +558,50 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
         .map_err(xlsx)?;
     widths.apply(sheet)?;
     page_setup(sheet, title)
+}
+
+/// The codes the report's geography re-based, from row `r`; gives the next free row.
+fn rebased_codes(
+    sheet: &mut Worksheet,
+    report: &Report,
+    mut r: u32,
+    styles: &Styles,
+    widths: &mut Widths,
+) -> Result<u32, Error> {
+    let Some(day) = report.geography_day else {
+        return Ok(r);
+    };
+    let title = format!(
+        "재편성한 읍면동 코드 ({} 기준 행정구역): {}개",
+        crate::period::format_date(day),
+        report.rebased.len()
+    );
+    sheet
+        .write_string_with_format(r, 0, title, &styles.title)
+        .map_err(xlsx)?;
+    r += 1;
+    let text = Styles::cell(CellFormat::Text, false);
+    for (c, h) in ["기록된 코드", "집계한 코드", "기록된 코드 사용 기간"]
+        .iter()
+        .enumerate()
+    {
+        sheet
+            .write_string_with_format(r, c as u16, *h, &styles.header)
+            .map_err(xlsx)?;
+    }
+    r += 1;
+    for code in &report.rebased {
+        let day = |d: Option<i32>| d.map(crate::period::format_date).unwrap_or_default();
+        let span = format!("{} ~ {}", day(code.valid_from), day(code.valid_to));
+        for (c, t) in [&code.recorded, &code.counted_as, &span].iter().enumerate() {
+            widths.fit(c as u16, t);
+            sheet
+                .write_string_with_format(r, c as u16, t.as_str(), &text)
+                .map_err(xlsx)?;
+        }
+        r += 1;
+    }
+    Ok(r)
 }
 
 fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Chart> {
@@ -609,15 +672,25 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, Error> {
     for data in &report.sheets {
         let sheet = workbook.add_worksheet();
         match data {
-            SheetData::Table { spec, total, rows } => {
-                placed.push(table_sheet(sheet, report, spec, total, rows, &styles)?);
+            SheetData::Table {
+                spec,
+                total,
+                rows,
+                note,
+            } => {
+                let notes = with_note(&spec.notes, note);
+                placed.push(table_sheet(
+                    sheet, report, spec, total, rows, &notes, &styles,
+                )?);
             }
             SheetData::Summary {
                 spec,
                 periods,
                 values,
+                note,
             } => {
-                summary_sheet(sheet, report, spec, periods, values, &styles)?;
+                let notes = with_note(&spec.notes, note);
+                summary_sheet(sheet, report, spec, periods, values, &notes, &styles)?;
             }
             SheetData::Provenance => provenance_sheet(sheet, report, &styles)?,
         }

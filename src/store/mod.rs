@@ -251,6 +251,21 @@ impl Store {
         read::read_rows(&table.parquet, &table.excluded).map(Some)
     }
 
+    /// The regions' history with its successors: derived from the regions, with the export's
+    /// `successors` laid over them.
+    pub fn history(&self) -> Result<crate::geography::History, Error> {
+        use crate::geography::{History, regions_of, successors_of};
+        let regions = self
+            .read_rows("regions")?
+            .map(|b| regions_of(&b))
+            .unwrap_or_default();
+        let given = self
+            .read_rows("successors")?
+            .map(|b| successors_of(&b))
+            .unwrap_or_default();
+        Ok(History::new(regions, &given))
+    }
+
     pub fn table(&self, name: &str) -> Option<&StoredTable> {
         self.tables.iter().find(|t| t.spec.name == name)
     }
