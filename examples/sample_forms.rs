@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store: None,
         no_store: true,
         encoding: Encoding::Auto,
+        regions: None,
         progress: hubstat::progress::Progress::new(false),
     })?;
     if store.rejected() > 0 {

@@ -23,7 +23,10 @@ use datafusion::sql::resolve::resolve_table_references;
 use datafusion::sql::sqlparser::ast::{SetExpr, Statement};
 
 use crate::check::{LINE_COLUMN, contract_fields};
-use crate::contract::{TABLES, TEAM_AREAS};
+use crate::contract::{SUCCESSORS, TABLES, TEAM_AREAS};
+
+/// The successors in effect, every level, as `hubstat sql` shows them.
+pub const REGION_SUCCESSORS: &str = "region_successors";
 use crate::diagnostics::Error;
 use crate::geography::{Geography, History};
 use crate::output::ResultTable;
@@ -195,6 +198,7 @@ fn referenced_names(sql: &str) -> Result<BTreeSet<String>, Error> {
                 // Asking what tables there are opens them all.
                 Some(schema) if schema.eq_ignore_ascii_case("information_schema") => {
                     names.extend(TABLES.iter().map(|t| t.name.to_string()));
+                    names.insert(REGION_SUCCESSORS.to_string());
                 }
                 Some(_) => {}
             }
@@ -294,6 +298,48 @@ impl<'s> Engine<'s> {
 
     fn has(&self, table: &str) -> bool {
         table == "team_areas" || self.store.table(table).is_some()
+    }
+
+    /// `region_successors`: every successor in effect, of every level, derived from the
+    /// regions' history or given by the export.
+    fn register_successors(&self, ctx: &SessionContext) -> Result<(), Error> {
+        let history = self.history()?;
+        let s = &history.successors;
+        let mut rows: Vec<(&str, &crate::geography::Successor, &str)> = Vec::new();
+        for (level, list) in [("emd", &s.emd), ("sgg", &s.sgg), ("sido", &s.sido)] {
+            for successor in list {
+                let source = if level == "emd" && s.given.contains(&successor.old) {
+                    "successors"
+                } else {
+                    "derived"
+                };
+                rows.push((level, successor, source));
+            }
+        }
+        let text = |name: &str| Field::new(name, DataType::Utf8, false);
+        let schema = Arc::new(Schema::new(vec![
+            text("level"),
+            text("old_code"),
+            text("new_code"),
+            Field::new("changed_on", DataType::Date32, false),
+            text("source"),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
+                Arc::new(rows.iter().map(|r| Some(r.1.old.as_str())).collect::<StringArray>()),
+                Arc::new(rows.iter().map(|r| Some(r.1.new.as_str())).collect::<StringArray>()),
+                Arc::new(rows.iter().map(|r| Some(r.1.changed_on)).collect::<Date32Array>()),
+                Arc::new(rows.iter().map(|r| Some(r.2)).collect::<StringArray>()),
+            ],
+        )
+        .expect("region_successors follow their schema");
+        let table = MemTable::try_new(schema, vec![vec![batch]])
+            .map_err(datafusion_error("registering region_successors"))?;
+        ctx.register_table(REGION_SUCCESSORS, Arc::new(table))
+            .map_err(datafusion_error("registering region_successors"))?;
+        Ok(())
     }
 
     /// Stops when a table the query reads, or a table its rows hang from, has rejected rows,
@@ -433,16 +479,26 @@ impl<'s> Engine<'s> {
         for name in &tables {
             match self.store.table(name) {
                 Some(table) => self.register_stored(&ctx, table).await?,
-                None if *name == "team_areas" => {
-                    // No team_areas file means no 읍면동 served beyond their hosts.
-                    let schema = Arc::new(Schema::new(contract_fields(&TEAM_AREAS)));
+                // No team_areas file means no 읍면동 served beyond their hosts; no successors
+                // file, none beyond those the regions' history gives.
+                None if [&TEAM_AREAS, &SUCCESSORS].iter().any(|t| t.name == *name) => {
+                    let spec = if *name == TEAM_AREAS.name {
+                        &TEAM_AREAS
+                    } else {
+                        &SUCCESSORS
+                    };
+                    let context = format!("registering {name}");
+                    let schema = Arc::new(Schema::new(contract_fields(spec)));
                     let empty = MemTable::try_new(schema, vec![vec![]])
-                        .map_err(datafusion_error("registering team_areas"))?;
-                    ctx.register_table("team_areas", Arc::new(empty))
-                        .map_err(datafusion_error("registering team_areas"))?;
+                        .map_err(datafusion_error(context.clone()))?;
+                    ctx.register_table(*name, Arc::new(empty))
+                        .map_err(datafusion_error(context))?;
                 }
                 None => {}
             }
+        }
+        if wanted.contains(REGION_SUCCESSORS) {
+            self.register_successors(&ctx)?;
         }
         let Some((params, periods)) = params else {
             return Ok((ctx, Vec::new()));

@@ -105,6 +105,7 @@ fn every_figure_runs_at_every_level_and_period() {
                 period: period.parse::<Period>().unwrap(),
                 level,
                 scope: scope.map(str::to_string),
+                geography: hubstat::geography::Geography::Recorded,
             };
             let table = runtime
                 .block_on(engine.figure(figure, &params))

@@ -90,6 +90,7 @@ fn expected_rows(
         period: "2020Q3".parse::<Period>().unwrap(),
         level,
         scope: scope.map(str::to_string),
+        geography: hubstat::geography::Geography::End,
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let table = runtime
@@ -150,6 +151,7 @@ fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>) {
                 period: "2020Q3".parse().unwrap(),
                 level,
                 scope: scope.map(str::to_string),
+                geography: hubstat::geography::Geography::End,
             };
             let t = runtime.block_on(engine.figure(params_columns, &p)).unwrap();
             t.schema

@@ -304,7 +304,8 @@ fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String)
         .collect();
     let staged: Vec<&(dyn StagedRows + Sync)> =
         rows.iter().map(|r| r as &(dyn StagedRows + Sync)).collect();
-    let results = cross::check(&staged)?;
+    let mut results = cross::check(&staged)?;
+    check_succession(dir, tables, &duplicates, &mut results)?;
     let problems = fresh_name("cross", ".problems.parquet");
     let excluded = fresh_name("cross", ".excluded.parquet");
     let mut writer = ProblemWriter::new(dir.join(&problems))?;
@@ -332,6 +333,83 @@ fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String)
         .collect();
     files::write_excluded(&dir.join(&excluded), &lines)?;
     Ok((problems, excluded))
+}
+
+/// The rules of codes over time, over the rows the other rules accepted: cycles among the
+/// successor rows (rejected) and teams whose host is abolished without a successor.
+fn check_succession(
+    dir: &Path,
+    tables: &[TableEntry],
+    duplicates: &[Vec<u64>],
+    results: &mut [cross::CrossChecked],
+) -> Result<(), Error> {
+    use crate::check::cross::succession::{TeamRow, abolished_hosts, successor_cycles};
+    use crate::geography::{History, regions_of, successors_of};
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    let at = |name: &str| tables.iter().position(|t| t.table == name);
+    let rows = |i: usize, results: &[cross::CrossChecked]| {
+        let mut left_out = results[i].excluded.clone();
+        left_out.extend(&duplicates[i]);
+        left_out.sort_unstable();
+        read::read_rows_with_lines(&dir.join(&tables[i].parquet), &left_out)
+    };
+    let lines = |batch: &datafusion::arrow::array::RecordBatch| -> Vec<u64> {
+        batch
+            .column_by_name(crate::check::LINE_COLUMN)
+            .map(|c| {
+                c.as_primitive::<Int64Type>()
+                    .values()
+                    .iter()
+                    .map(|l| *l as u64)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let Some(regions_at) = at("regions") else {
+        return Ok(());
+    };
+    let regions = regions_of(&rows(regions_at, results)?);
+    let mut given = Vec::new();
+    if let Some(i) = at("successors") {
+        let batch = rows(i, results)?;
+        given = lines(&batch).into_iter().zip(successors_of(&batch)).collect();
+    }
+    let plain: Vec<_> = given.iter().map(|(_, s)| s.clone()).collect();
+    let history = History::new(regions, &plain);
+    if let Some(i) = at("successors") {
+        let (problems, rejected) = successor_cycles(&tables[i].source.file, &history, &given);
+        results[i].problems.extend(problems);
+        results[i].excluded.extend(rejected);
+        results[i].excluded.sort_unstable();
+    }
+    if let Some(i) = at("teams") {
+        let batch = rows(i, results)?;
+        let codes = batch.column_by_name("emd_code").map(|c| c.as_string::<i32>().clone());
+        let dates = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_primitive::<Date32Type>().clone())
+        };
+        if let (Some(codes), Some(from), Some(to)) =
+            (codes, dates("established_on"), dates("closed_on"))
+        {
+            let teams: Vec<TeamRow> = lines(&batch)
+                .into_iter()
+                .enumerate()
+                .map(|(k, line)| TeamRow {
+                    line,
+                    emd_code: codes.value(k).to_string(),
+                    established_on: from.value(k),
+                    closed_on: to.is_valid(k).then(|| to.value(k)),
+                })
+                .collect();
+            let warnings = abolished_hosts(&tables[i].source.file, &history, &teams);
+            results[i].problems.extend(warnings);
+            results[i].problems.sort_by_key(|p| p.line);
+        }
+    }
+    Ok(())
 }
 
 /// Removes the files of the store no manifest refers to: left by an older import, or by one

@@ -80,6 +80,15 @@ pub fn read_problems(path: &Path) -> Result<Vec<(String, Problem)>, Error> {
 /// The rows of a table file in the order of their lines, without the line column and the
 /// rows of `excluded` lines.
 pub fn read_rows(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
+    rows_in_order(path, excluded, false)
+}
+
+/// The same, with the line column.
+pub fn read_rows_with_lines(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
+    rows_in_order(path, excluded, true)
+}
+
+fn rows_in_order(path: &Path, excluded: &[u64], with_lines: bool) -> Result<RecordBatch, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(read_error(path))?;
     let schema = builder.schema().clone();
@@ -101,7 +110,9 @@ pub fn read_rows(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
         })
         .collect();
     order.sort_by_key(|i| lines.value(*i as usize));
-    let keep: Vec<usize> = (0..schema.fields().len()).filter(|i| *i != line).collect();
+    let keep: Vec<usize> = (0..schema.fields().len())
+        .filter(|i| with_lines || *i != line)
+        .collect();
     let rows = take_record_batch(&all, &UInt32Array::from(order))
         .and_then(|b| b.project(&keep))
         .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;

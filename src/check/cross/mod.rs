@@ -17,6 +17,7 @@ use crate::diagnostics::Error;
 use crate::side_by_side::side_by_side;
 
 mod columns;
+pub mod succession;
 mod warnings;
 
 use columns::{Columns, date_at, needed_columns, text_at};
