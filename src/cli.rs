@@ -43,6 +43,37 @@ pub enum Command {
     Import(ImportArgs),
     /// Show or remove the stores kept under the cache folder
     Store(StoreArgs),
+    /// Bring regions up to date from the official 행정기관코드 file
+    Regions(RegionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegionsArgs {
+    #[command(subcommand)]
+    pub command: RegionsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionsCommand {
+    /// Write a regions table in the contract's form (regions.csv) with the successors its
+    /// history gives (successors.csv), from the official 행정기관코드 file as published
+    /// (KIKcd_H.YYYYMMDD .xlsx or its fixed-width text) or a regions table
+    Import(RegionsImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegionsImportArgs {
+    /// The official file, or a regions table
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The folder regions.csv and successors.csv are written to
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Text encoding of a CSV regions table
+    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+    pub encoding: Encoding,
 }
 
 #[derive(Debug, Args)]

@@ -35,7 +35,12 @@ fn cases(text: &str) -> Vec<Case> {
 }
 
 fn run_file(figure: &str) {
-    let path = root().join(format!("tests/figures/{figure}.test"));
+    run_file_on(&format!("tests/figures/{figure}.test"), "tests/figures/data");
+}
+
+/// Runs the cases of a test file over the export in `data`.
+fn run_file_on(file: &str, data: &str) {
+    let path = root().join(file);
     let text = fs::read_to_string(&path).unwrap();
     let cases = cases(&text);
     assert!(!cases.is_empty(), "{}: no cases", path.display());
@@ -43,7 +48,7 @@ fn run_file(figure: &str) {
     for case in cases {
         let mut args = vec!["query"];
         args.extend(case.args.split_whitespace());
-        args.extend(["--data", "tests/figures/data", "--today", TODAY]);
+        args.extend(["--data", data, "--today", TODAY]);
         let output = hubstat(&args);
         let actual = stdout(&output);
         if code(&output) != 0 || actual != case.expected {
@@ -110,6 +115,18 @@ fn targets() {
 #[test]
 fn trend() {
     run_file("trend");
+}
+
+/// Every figure across a recode (강원 42 → 51), as recorded and re-based on the regions of a
+/// day: tests/figures/recode.
+#[test]
+fn across_a_recode() {
+    for figure in &hubstat::query::FIGURES {
+        run_file_on(
+            &format!("tests/figures/recode/{}.test", figure.name),
+            "tests/figures/recode/data",
+        );
+    }
 }
 
 /// Every figure has a test file, and every test file a figure.

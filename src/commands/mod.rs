@@ -5,6 +5,7 @@ mod check;
 mod import;
 mod list;
 mod query;
+mod regions;
 mod report;
 mod store;
 mod synth;
@@ -30,6 +31,7 @@ pub fn run(command: Command) -> Result<ExitStatus, Error> {
         Command::List(args) => list::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Store(args) => store::run(&args),
+        Command::Regions(args) => regions::run(&args),
     }
 }
 
