@@ -262,9 +262,10 @@ impl<'s> Engine<'s> {
             text("sgg_code"),
             text("sido_code"),
         ]));
-        let column = |f: fn(&crate::geography::Unit) -> &str| -> Arc<dyn datafusion::arrow::array::Array> {
-            Arc::new(units.iter().map(|u| Some(f(u))).collect::<StringArray>())
-        };
+        let column =
+            |f: fn(&crate::geography::Unit) -> &str| -> Arc<dyn datafusion::arrow::array::Array> {
+                Arc::new(units.iter().map(|u| Some(f(u))).collect::<StringArray>())
+            };
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
@@ -284,8 +285,18 @@ impl<'s> Engine<'s> {
         let batch = RecordBatch::try_new(
             schema.clone(),
             vec![
-                Arc::new(codes.iter().map(|c| Some(c.0.as_str())).collect::<StringArray>()),
-                Arc::new(codes.iter().map(|c| Some(c.1.as_str())).collect::<StringArray>()),
+                Arc::new(
+                    codes
+                        .iter()
+                        .map(|c| Some(c.0.as_str()))
+                        .collect::<StringArray>(),
+                ),
+                Arc::new(
+                    codes
+                        .iter()
+                        .map(|c| Some(c.1.as_str()))
+                        .collect::<StringArray>(),
+                ),
             ],
         )
         .expect("geo_codes follow their schema");
@@ -328,9 +339,21 @@ impl<'s> Engine<'s> {
             schema.clone(),
             vec![
                 Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
-                Arc::new(rows.iter().map(|r| Some(r.1.old.as_str())).collect::<StringArray>()),
-                Arc::new(rows.iter().map(|r| Some(r.1.new.as_str())).collect::<StringArray>()),
-                Arc::new(rows.iter().map(|r| Some(r.1.changed_on)).collect::<Date32Array>()),
+                Arc::new(
+                    rows.iter()
+                        .map(|r| Some(r.1.old.as_str()))
+                        .collect::<StringArray>(),
+                ),
+                Arc::new(
+                    rows.iter()
+                        .map(|r| Some(r.1.new.as_str()))
+                        .collect::<StringArray>(),
+                ),
+                Arc::new(
+                    rows.iter()
+                        .map(|r| Some(r.1.changed_on))
+                        .collect::<Date32Array>(),
+                ),
                 Arc::new(rows.iter().map(|r| Some(r.2)).collect::<StringArray>()),
             ],
         )

@@ -9,9 +9,9 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::diagnostics::Error;
+use crate::geography::Geography;
 use crate::load::Format;
 use crate::output::ResultTable;
-use crate::geography::Geography;
 use crate::period::{Period, days, format_date};
 use crate::query::{Engine, FIGURES, Over, PRELUDE, Params, QueryFile, figure};
 use crate::region::RegionLevel;
@@ -291,7 +291,7 @@ pub async fn build<'t>(
         None => Geography::Recorded,
     };
     let geography_day = geography.day(days(period.end()));
-    let rebased = rebased_codes(engine, geography_day, scope.as_deref())?;
+    let rebased = rebased_codes(store, engine, geography_day, scope.as_deref())?;
     let scope_level =
         RegionLevel::of_code(scope.as_deref().unwrap_or("")).unwrap_or(RegionLevel::National);
     let scope_ref = scope.as_deref();
@@ -422,17 +422,61 @@ pub async fn build<'t>(
 }
 
 /// A recorded 읍면동 code the report's geography counts under another code, with the days
-/// it was in use.
+/// it was in use and those of the teams it hosts (a team keeps the code it was recorded with).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebasedCode {
     pub recorded: String,
     pub counted_as: String,
     pub valid_from: Option<i32>,
     pub valid_to: Option<i32>,
+    pub teams: Vec<Life>,
+}
+
+/// The days a team is active: from, and to (exclusive; `None` while it goes on).
+pub type Life = (i32, Option<i32>);
+
+impl RebasedCode {
+    /// Whether the code was in use, or hosted an active team, on a day of `from..=to`.
+    fn used(&self, from: i32, to: i32) -> bool {
+        let overlaps = |start: Option<i32>, end: Option<i32>| {
+            start.is_none_or(|s| s <= to) && end.is_none_or(|e| from < e)
+        };
+        overlaps(self.valid_from, self.valid_to)
+            || self.teams.iter().any(|(s, e)| overlaps(Some(*s), *e))
+    }
+}
+
+/// The lives of the teams of the store, by host code.
+fn team_lives(store: &Store) -> Result<HashMap<String, Vec<Life>>, Error> {
+    use datafusion::arrow::datatypes::Date32Type;
+    let mut lives: HashMap<String, Vec<Life>> = HashMap::new();
+    let Some(teams) = store.read_rows("teams")? else {
+        return Ok(lives);
+    };
+    let (Some(hosts), Some(from), Some(to)) = (
+        teams.column_by_name("emd_code"),
+        teams.column_by_name("established_on"),
+        teams.column_by_name("closed_on"),
+    ) else {
+        return Ok(lives);
+    };
+    let (hosts, from, to) = (
+        hosts.as_string::<i32>(),
+        from.as_primitive::<Date32Type>(),
+        to.as_primitive::<Date32Type>(),
+    );
+    for i in 0..teams.num_rows() {
+        lives
+            .entry(hosts.value(i).to_string())
+            .or_default()
+            .push((from.value(i), to.is_valid(i).then(|| to.value(i))));
+    }
+    Ok(lives)
 }
 
 /// The codes the geography re-bases, within the report's scope.
 fn rebased_codes(
+    store: &Store,
     engine: &Engine<'_>,
     day: Option<i32>,
     scope: Option<&str>,
@@ -441,6 +485,7 @@ fn rebased_codes(
         return Ok(Vec::new());
     }
     let history = engine.history()?;
+    let mut lives = team_lives(store)?;
     let dates: HashMap<&str, (Option<i32>, Option<i32>)> = history
         .regions
         .iter()
@@ -455,6 +500,7 @@ fn rebased_codes(
         .map(|(recorded, counted_as)| {
             let (valid_from, valid_to) = dates.get(recorded.as_str()).copied().unwrap_or_default();
             RebasedCode {
+                teams: lives.remove(&recorded).unwrap_or_default(),
                 recorded,
                 counted_as,
                 valid_from,
@@ -465,7 +511,7 @@ fn rebased_codes(
 }
 
 /// The note of a sheet whose figures from `first` to `last` count codes re-based by the
-/// geography; `None` when none of them was in use then.
+/// geography; `None` when none of them was in use then, or hosted a team then.
 fn rebased_note(
     rebased: &[RebasedCode],
     day: Option<i32>,
@@ -474,10 +520,7 @@ fn rebased_note(
 ) -> Option<String> {
     let day = day?;
     let (from, to) = (days(first.start()), days(last.end()));
-    let used: Vec<&RebasedCode> = rebased
-        .iter()
-        .filter(|c| c.valid_from.is_none_or(|f| f <= to) && c.valid_to.is_none_or(|t| from < t))
-        .collect();
+    let used: Vec<&RebasedCode> = rebased.iter().filter(|c| c.used(from, to)).collect();
     let example = used.first()?;
     Some(format!(
         "※ {} 기준 행정구역으로 집계했습니다: 이전 코드로 기록된 읍면동 {}개를 그 후속 코드로 합쳤습니다 (예: {} → {}). 자료 시트 참조.",

@@ -503,10 +503,7 @@ impl Chains {
             }
         }
         let mut first: Vec<usize> = (0..emds.len()).collect();
-        for i in 0..emds.len() {
-            if is_successor[i] {
-                continue;
-            }
+        for (i, _) in is_successor.iter().enumerate().filter(|(_, s)| !**s) {
             let mut at = i;
             while let Some(n) = next[at] {
                 first[n] = i;
@@ -565,7 +562,9 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
 
     progress("regions");
     let mut w = TableWriter::create(&options.out, &contract::REGIONS, options.format)?;
-    for e in &emds {
+    // The regions as an export made on its last day knows them: codes created later are not
+    // there yet, and abolitions after it are not known.
+    for e in emds.iter().filter(|e| e.from.is_none_or(|f| f <= to)) {
         let population = (e.weight * 3_000.0).round() as i64;
         w.row(&[
             Cell::Text(&e.code),
@@ -576,7 +575,7 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
             Cell::Text(&e.sido_code),
             Cell::Text(&e.sido_name),
             e.from.map_or(Cell::Null, Cell::Date),
-            e.to.map_or(Cell::Null, Cell::Date),
+            e.to.filter(|t| *t <= to).map_or(Cell::Null, Cell::Date),
             Cell::Int(population),
         ])?;
     }

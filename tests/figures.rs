@@ -35,7 +35,10 @@ fn cases(text: &str) -> Vec<Case> {
 }
 
 fn run_file(figure: &str) {
-    run_file_on(&format!("tests/figures/{figure}.test"), "tests/figures/data");
+    run_file_on(
+        &format!("tests/figures/{figure}.test"),
+        "tests/figures/data",
+    );
 }
 
 /// Runs the cases of a test file over the export in `data`.

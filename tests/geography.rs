@@ -7,7 +7,7 @@ use hubstat::geography::{Region, Successors};
 use hubstat::load::official;
 use hubstat::period::parse_date;
 
-use crate::support::root;
+use crate::support::{code, hubstat, root, stderr, stdout};
 
 fn reference(name: &str) -> String {
     fs::read_to_string(root().join("fixtures/reference").join(name)).unwrap()
@@ -25,7 +25,10 @@ fn built_in() -> Vec<Region> {
 /// and no fewer, each on the day its new code was created.
 #[test]
 fn the_built_in_history_gives_exactly_the_recoded_rows() {
-    let (first, last) = (parse_date("2022-03-09").unwrap(), parse_date("2024-08-01").unwrap());
+    let (first, last) = (
+        parse_date("2022-03-09").unwrap(),
+        parse_date("2024-08-01").unwrap(),
+    );
     let derived: BTreeSet<(String, String, i32)> = Successors::derived(&built_in())
         .into_iter()
         .filter(|s| (first..=last).contains(&s.changed_on))
@@ -37,7 +40,13 @@ fn the_built_in_history_gives_exactly_the_recoded_rows() {
         .records()
         .map(Result::unwrap)
         .filter(|r| &r[0] == "recoded")
-        .map(|r| (r[1].to_string(), r[3].to_string(), parse_date(&r[5]).unwrap()))
+        .map(|r| {
+            (
+                r[1].to_string(),
+                r[3].to_string(),
+                parse_date(&r[5]).unwrap(),
+            )
+        })
         .collect();
     assert_eq!(recoded.len(), 439);
     assert_eq!(derived, recoded);
@@ -80,15 +89,30 @@ fn both_official_forms_give_the_reference_regions() {
     let history = reference("emd_code_history.csv");
     let mut reader = csv::Reader::from_reader(history.as_bytes());
     let unrecovered = [
-        "4278034000", "4278035000", "4278036000", "4278037000", "4282034000", "5178034000",
-        "5178035000", "5178036000", "5178037000", "5182034000",
+        "4278034000",
+        "4278035000",
+        "4278036000",
+        "4278037000",
+        "4282034000",
+        "5178034000",
+        "5178035000",
+        "5178036000",
+        "5178037000",
+        "5182034000",
     ];
     let expected: BTreeSet<(String, String, String, String)> = reader
         .records()
         .map(Result::unwrap)
         .filter(|r| ["읍", "면", "동"].contains(&&r[6]))
         .filter(|r| !unrecovered.contains(&&r[0]))
-        .map(|r| (r[0].to_string(), r[5].to_string(), r[7].to_string(), r[8].to_string()))
+        .map(|r| {
+            (
+                r[0].to_string(),
+                r[5].to_string(),
+                r[7].to_string(),
+                r[8].to_string(),
+            )
+        })
         .collect();
     let got: BTreeSet<(String, String, String, String)> = from_text
         .rows
@@ -96,12 +120,308 @@ fn both_official_forms_give_the_reference_regions() {
         .map(|r| {
             let compact = |d: &str| d.replace('-', "");
             // The one code abolished before it was created is kept as never valid.
-            let to = if r[0] == "4311073000" { "19900331".into() } else { compact(&r[8]) };
+            let to = if r[0] == "4311073000" {
+                "19900331".into()
+            } else {
+                compact(&r[8])
+            };
             (r[0].clone(), r[1].clone(), compact(&r[7]), to)
         })
         .collect();
     let missing: Vec<_> = expected.difference(&got).collect();
     let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
     assert_eq!(got.len(), 8146);
+}
+
+const RECODE: &str = "tests/figures/recode/data";
+
+fn report(out: &std::path::Path, extra: &[&str]) -> std::path::PathBuf {
+    let mut args = vec![
+        "report",
+        "quarterly",
+        "--data",
+        RECODE,
+        "--period",
+        "2023Q3",
+        "--out",
+        out.to_str().unwrap(),
+        "--today",
+        crate::support::TODAY,
+        "--generated-at",
+        "2023-10-05T09:00:00Z",
+    ];
+    args.extend(extra);
+    let output = hubstat(&args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    out.join("quarterly-national-2023Q3.xlsx")
+}
+
+fn sheet(xlsx: &std::path::Path, name: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(xlsx).unwrap();
+    let range = workbook.worksheet_range(name).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+fn first_column(rows: &[Vec<String>]) -> Vec<String> {
+    rows.iter().filter_map(|r| r.first().cloned()).collect()
+}
+
+/// A quarterly report keys everything by the regions in force on E: one 강원 row, every
+/// comparison filled, the re-based codes listed in 자료 and noted on the sheets.
+#[test]
+fn a_report_is_keyed_by_the_regions_of_its_last_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = report(dir.path(), &[]);
+    let coverage = first_column(&sheet(&xlsx, "설치현황"));
+    assert!(coverage.contains(&"51".to_string()), "{coverage:?}");
+    assert!(!coverage.contains(&"42".to_string()), "{coverage:?}");
+    assert!(
+        coverage
+            .iter()
+            .any(|c| c.starts_with("※ 2023-09-30 기준 행정구역")),
+        "{coverage:?}"
+    );
+    // 설치율 on 2023-09-30, 2023-06-30 and 2022-09-30, each on 2023-09-30's regions.
+    let summary = sheet(&xlsx, "요약");
+    let rate = summary.iter().find(|r| r[0] == "설치율").unwrap();
+    assert_eq!(&rate[1..4], ["0.6", "0.4", "0.4"], "{rate:?}");
+    let provenance = sheet(&xlsx, "자료");
+    let text: Vec<String> = provenance.iter().flatten().cloned().collect();
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("2023-09-30 기준 행정구역")),
+        "{text:?}"
+    );
+    for (old, new) in [
+        ("4211025000", "5111025000"),
+        ("4211031000", "5111031000"),
+        ("4213051000", "5113051000"),
+    ] {
+        assert!(
+            provenance
+                .iter()
+                .any(|r| r.len() > 1 && r[0] == old && r[1] == new),
+            "{old} → {new} in {provenance:?}"
+        );
+    }
+}
+
+/// `--geography recorded` gives the v1 report: 42 and 51 side by side, no note.
+#[test]
+fn a_recorded_report_keeps_the_codes_as_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = report(dir.path(), &["--geography", "recorded"]);
+    let coverage = first_column(&sheet(&xlsx, "설치현황"));
+    assert!(coverage.contains(&"42".to_string()), "{coverage:?}");
+    assert!(coverage.contains(&"51".to_string()), "{coverage:?}");
+    assert!(
+        !coverage.iter().any(|c| c.starts_with("※ 2023")),
+        "{coverage:?}"
+    );
+    let summary = sheet(&xlsx, "요약");
+    let rate = summary.iter().find(|r| r[0] == "설치율").unwrap();
+    assert_eq!(&rate[1..4], ["0.4", "0.2", "0.4"], "{rate:?}");
+}
+
+/// A `--region` not in force: followed to its successor under a geography, run and warned
+/// about as recorded.
+#[test]
+fn a_region_not_in_force_follows_its_successor() {
+    let base = [
+        "query",
+        "visits",
+        "--data",
+        RECODE,
+        "--period",
+        "2023Q3",
+        "--level",
+        "sido",
+        "--region",
+        "42",
+        "--today",
+        crate::support::TODAY,
+    ];
+    let recorded = hubstat(&base);
+    assert_eq!(code(&recorded), 0, "{}", stderr(&recorded));
+    assert!(
+        stderr(&recorded)
+            .contains("warning: --region 42 is not in force in 2023Q3: its successor is 51"),
+        "{}",
+        stderr(&recorded)
+    );
+    let mut args = base.to_vec();
+    args.extend(["--geography", "end"]);
+    let rebased = hubstat(&args);
+    assert_eq!(code(&rebased), 0, "{}", stderr(&rebased));
+    assert!(
+        stderr(&rebased).contains("note: --region 42 is 51 in the regions in force on 2023-09-30"),
+        "{}",
+        stderr(&rebased)
+    );
+    assert!(
+        stdout(&rebased).contains("51,강원특별자치도,2,"),
+        "{}",
+        stdout(&rebased)
+    );
+}
+
+/// `--regions` takes the official file in either form, in place of the folder's regions, and
+/// says so; the rows that are not 읍면동 are counted as left out, not rejected.
+#[test]
+fn the_official_file_stands_in_for_the_regions() {
+    for file in [
+        "fixtures/reference/KIKcd_H.20240801",
+        "assets/regions/KIKcd_H.20240801.xlsx",
+    ] {
+        let output = hubstat(&[
+            "check",
+            "--data",
+            "tests/figures/data",
+            "--no-store",
+            "--regions",
+            file,
+            "--format",
+            "json",
+            "--today",
+            crate::support::TODAY,
+        ]);
+        assert!(
+            stderr(&output).contains(&format!("note: regions from {file} (--regions)")),
+            "{}",
+            stderr(&output)
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        let regions = &json["tables"][0];
+        assert_eq!(regions["table"], "regions");
+        assert_eq!(regions["read"], 9054);
+        assert_eq!(regions["accepted"], 8146);
+        assert_eq!(regions["rejected"], 0);
+        assert_eq!(regions["left_out"], 908);
+    }
+}
+
+/// `regions import` writes the contract's form with its successors, which a folder then uses
+/// as its regions.
+#[test]
+fn regions_import_writes_regions_and_successors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = hubstat(&[
+        "regions",
+        "import",
+        "assets/regions/KIKcd_H.20240801.xlsx",
+        "--out",
+        out,
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("8146 읍면동"),
+        "{}",
+        stdout(&output)
+    );
+    let regions = fs::read_to_string(dir.path().join("regions.csv")).unwrap();
+    assert_eq!(regions.lines().count(), 8147);
+    let successors = fs::read_to_string(dir.path().join("successors.csv")).unwrap();
+    assert!(
+        successors.contains("\n4211025000,5111025000,2023-06-11\n"),
+        "{successors}"
+    );
+    let bad = dir.path().join("bad");
+    let mut text = fs::read(root().join("fixtures/reference/KIKcd_H.20240801")).unwrap();
+    // Line 4 is 청운동, 1111051000.
+    let line_4 = text
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(2)
+        .unwrap()
+        .0
+        + 1;
+    text[line_4..line_4 + 10].copy_from_slice(b"11110X1000");
+    fs::write(&bad, &text).unwrap();
+    let output = hubstat(&["regions", "import", bad.to_str().unwrap(), "--out", out]);
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(":4:emd_code: code"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// The export's successors add to the derived ones; rows that lead back to themselves and
+/// codes not in the regions are problems of `check`. A team whose host is abolished with no
+/// successor while it is active is warned about.
+#[test]
+fn check_names_successor_cycles_unknown_codes_and_abolished_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(root().join(RECODE)).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    fs::write(
+        dir.path().join("successors.csv"),
+        "old_code,new_code,changed_on\n\
+         5111025000,4211025000,2023-07-01\n\
+         9999999999,5111025000,2023-06-11\n\
+         4213052000,5113051000,2022-01-01\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("teams.csv"),
+        "team_id,emd_code,team_type,established_on,closed_on\n\
+         T1,4211025000,기본형,2020-01-01,\n\
+         T2,5111031000,기본형,2023-07-01,\n\
+         T3,1111051000,기본형,2020-01-01,\n\
+         T4,4213052000,기본형,2020-01-01,\n",
+    )
+    .unwrap();
+    let output = hubstat(&[
+        "check",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--no-store",
+        "--today",
+        crate::support::TODAY,
+    ]);
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("successors.csv:2:old_code: cycle (successors lead back to it: 5111025000 → 4211025000 → 5111025000): \"5111025000\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "successors.csv:3:old_code: foreign key (not in regions.emd_code): \"9999999999\""
+        ),
+        "{text}"
+    );
+    // 학성동's successor given by the export: T4's host is not abolished without one.
+    assert!(!text.contains("host abolished"), "{text}");
+    let without = dir.path().join("successors.csv");
+    fs::remove_file(&without).unwrap();
+    let output = hubstat(&[
+        "check",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--no-store",
+        "--today",
+        crate::support::TODAY,
+    ]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("teams.csv:5:emd_code: warning: host abolished (abolished on 2022-01-01 without a successor while the team is active): \"4213052000\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("teams.csv:2:emd_code: warning: host abolished"),
+        "{text}"
+    );
 }

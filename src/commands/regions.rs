@@ -90,7 +90,12 @@ fn import(args: &RegionsImportArgs) -> Result<ExitStatus, Error> {
     let successors_path = args.out.join("successors.csv");
     write_atomically(&successors_path, &to_csv(&successors_table(&successors))?)?;
     let mut out = String::new();
-    let _ = write!(out, "{}: {} 읍면동", regions_path.display(), rows.num_rows());
+    let _ = write!(
+        out,
+        "{}: {} 읍면동",
+        regions_path.display(),
+        rows.num_rows()
+    );
     if checked.tally.left_out > 0 || !source.left_out.is_empty() {
         let reasons: Vec<String> = source
             .left_out

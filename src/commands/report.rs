@@ -89,13 +89,10 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         geography: args.geography,
         generated_at,
     };
-    let report = runtime()?.block_on(report::build(
-        &template,
-        &store,
-        &engine,
-        asked,
-        &|sheet| bar.set_message(format!("report {}: {sheet}", template.name)),
-    ))?;
+    let report =
+        runtime()?.block_on(report::build(&template, &store, &engine, asked, &|sheet| {
+            bar.set_message(format!("report {}: {sheet}", template.name))
+        }))?;
     bar.set_message("writing the workbook and charts");
     let charts_dir = args.out.join("charts");
     fs::create_dir_all(&charts_dir).map_err(|e| Error::io(&charts_dir, e))?;

@@ -207,7 +207,11 @@ pub fn cycles(successors: &[Successor]) -> Vec<(String, Vec<String>)> {
 
 /// The regions of a checked `regions` table.
 pub fn regions_of(batch: &RecordBatch) -> Vec<Region> {
-    let text = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+    let text = |name: &str| {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_string::<i32>().clone())
+    };
     let date = |name: &str| {
         batch
             .column_by_name(name)
@@ -243,7 +247,11 @@ pub fn regions_of(batch: &RecordBatch) -> Vec<Region> {
 
 /// The rows of a checked `successors` table.
 pub fn successors_of(batch: &RecordBatch) -> Vec<Successor> {
-    let text = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+    let text = |name: &str| {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_string::<i32>().clone())
+    };
     let (Some(old), Some(new), Some(on)) = (
         text("old_code"),
         text("new_code"),

@@ -132,11 +132,18 @@ pub fn units(regions: &[Region], successors: &Successors, day: Option<i32>) -> V
         .collect()
 }
 
+/// The code of one level of a region row.
+type CodeOf = fn(&Region) -> &str;
+
 /// Every 시군구 and 시도 code of `regions` with its code on `day` (itself as recorded): the
 /// region codes of targets and scopes follow them.
-pub fn codes(regions: &[Region], successors: &Successors, day: Option<i32>) -> Vec<(String, String)> {
+pub fn codes(
+    regions: &[Region],
+    successors: &Successors,
+    day: Option<i32>,
+) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = Vec::new();
-    let levels: [(&[Successor], fn(&Region) -> &str); 2] = [
+    let levels: [(&[Successor], CodeOf); 2] = [
         (&successors.sgg, |r| &r.sgg_code),
         (&successors.sido, |r| &r.sido_code),
     ];

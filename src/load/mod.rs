@@ -76,7 +76,10 @@ pub struct Source {
     #[serde(skip)]
     pub sha256: Option<String>,
     /// Rows of the official code file that are not 읍면동, by reason.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "left_out_by_reason",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub left_out: BTreeMap<String, u64>,
 }
 
@@ -341,9 +344,13 @@ pub fn stage_built_in_regions(
 ) -> Result<(Source, CheckedTable), Error> {
     let file = BUILT_IN_REGIONS_FILE;
     let mut sink = Checker::new(&crate::contract::REGIONS, file, progress, out);
-    let xlsx::Read::Official(left_out) = xlsx::read_bytes(BUILT_IN_REGIONS, Path::new(file), &mut sink)?
+    let xlsx::Read::Official(left_out) =
+        xlsx::read_bytes(BUILT_IN_REGIONS, Path::new(file), &mut sink)?
     else {
-        return Err(Error::input(file, "a bug: the built-in regions are not the official file"));
+        return Err(Error::input(
+            file,
+            "a bug: the built-in regions are not the official file",
+        ));
     };
     let mut table = sink.finish()?;
     table.tally.left_out = left_out.values().sum();

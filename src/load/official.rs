@@ -109,7 +109,9 @@ pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
         }
         let field = |k: usize| -> String {
             let from = starts[k].min(line.len());
-            let to = starts.get(k + 1).map_or(line.len(), |s| (*s).min(line.len()));
+            let to = starts
+                .get(k + 1)
+                .map_or(line.len(), |s| (*s).min(line.len()));
             let (text, _) = encoding.decode_without_bom_handling(&line[from..to]);
             text.trim().to_string()
         };
@@ -123,10 +125,7 @@ pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
 
 /// The rows of the spreadsheet form, after its header row (`first_row` is the 0-based
 /// sheet row of the header).
-pub fn read_sheet<'a>(
-    rows: impl Iterator<Item = &'a [Data]>,
-    first_row: u32,
-) -> Vec<OfficialRow> {
+pub fn read_sheet<'a>(rows: impl Iterator<Item = &'a [Data]>, first_row: u32) -> Vec<OfficialRow> {
     let mut out = Vec::new();
     for (i, row) in rows.enumerate() {
         if row.iter().all(|d| d.is_empty()) {
@@ -293,7 +292,7 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<OfficialRow>, String> {
 
 /// The built-in regions as `regions` rows, read as the checks read them.
 pub fn built_in_rows() -> Converted {
-    let official = read_workbook(super::BUILT_IN_REGIONS)
-        .expect("the built-in regions are the official file");
+    let official =
+        read_workbook(super::BUILT_IN_REGIONS).expect("the built-in regions are the official file");
     regions_rows(&official)
 }

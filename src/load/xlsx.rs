@@ -2,8 +2,8 @@
 //! each following row with the row number Excel shows; the official 행정기관코드 file is
 //! recognised by its header and read as `regions`.
 
-use std::fs::File;
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{BufReader, Cursor};
 use std::path::Path;
 

@@ -373,7 +373,10 @@ fn check_succession(
     let mut given = Vec::new();
     if let Some(i) = at("successors") {
         let batch = rows(i, results)?;
-        given = lines(&batch).into_iter().zip(successors_of(&batch)).collect();
+        given = lines(&batch)
+            .into_iter()
+            .zip(successors_of(&batch))
+            .collect();
     }
     let plain: Vec<_> = given.iter().map(|(_, s)| s.clone()).collect();
     let history = History::new(regions, &plain);
@@ -385,7 +388,9 @@ fn check_succession(
     }
     if let Some(i) = at("teams") {
         let batch = rows(i, results)?;
-        let codes = batch.column_by_name("emd_code").map(|c| c.as_string::<i32>().clone());
+        let codes = batch
+            .column_by_name("emd_code")
+            .map(|c| c.as_string::<i32>().clone());
         let dates = |name: &str| {
             batch
                 .column_by_name(name)
