@@ -356,6 +356,19 @@ fn regions_import_writes_regions_and_successors() {
     );
 }
 
+/// `hubstat check` of a folder: its exit code and output.
+fn check(dir: &std::path::Path) -> (i32, String) {
+    let output = hubstat(&[
+        "check",
+        "--data",
+        dir.to_str().unwrap(),
+        "--no-store",
+        "--today",
+        crate::support::TODAY,
+    ]);
+    (code(&output), stdout(&output))
+}
+
 /// The export's successors add to the derived ones; rows that lead back to themselves and
 /// codes not in the regions are problems of `check`. A team whose host is abolished with no
 /// successor while it is active is warned about.
@@ -383,16 +396,8 @@ fn check_names_successor_cycles_unknown_codes_and_abolished_hosts() {
          T4,4213052000,기본형,2020-01-01,\n",
     )
     .unwrap();
-    let output = hubstat(&[
-        "check",
-        "--data",
-        dir.path().to_str().unwrap(),
-        "--no-store",
-        "--today",
-        crate::support::TODAY,
-    ]);
-    assert_eq!(code(&output), 1, "{}", stdout(&output));
-    let text = stdout(&output);
+    let (exit, text) = check(dir.path());
+    assert_eq!(exit, 1, "{text}");
     assert!(
         text.contains("successors.csv:2:old_code: cycle (successors lead back to it: 5111025000 → 4211025000 → 5111025000): \"5111025000\""),
         "{text}"
@@ -407,15 +412,7 @@ fn check_names_successor_cycles_unknown_codes_and_abolished_hosts() {
     assert!(!text.contains("host abolished"), "{text}");
     let without = dir.path().join("successors.csv");
     fs::remove_file(&without).unwrap();
-    let output = hubstat(&[
-        "check",
-        "--data",
-        dir.path().to_str().unwrap(),
-        "--no-store",
-        "--today",
-        crate::support::TODAY,
-    ]);
-    let text = stdout(&output);
+    let (_, text) = check(dir.path());
     assert!(
         text.contains("teams.csv:5:emd_code: warning: host abolished (abolished on 2022-01-01 without a successor while the team is active): \"4213052000\""),
         "{text}"
