@@ -305,6 +305,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "GEOGRAPHY", default_value = "end")]
     pub geography: Geography,
 
+    /// One pack per region of this level, within --region when given, from one load of the
+    /// data, with an index workbook of the packs
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub each: Option<Each>,
+
     /// The folder the workbook and charts/ are written to
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -319,6 +324,24 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// The level `report --each` writes a pack per region of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Each {
+    /// One pack per 시도
+    Sido,
+    /// One pack per 시군구
+    Sgg,
+}
+
+impl Each {
+    pub fn level(self) -> RegionLevel {
+        match self {
+            Each::Sido => RegionLevel::Sido,
+            Each::Sgg => RegionLevel::Sgg,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod diagnostics;
 pub mod geography;
 pub mod load;
 pub mod output;
+pub mod packs;
 pub mod period;
 pub mod progress;
 pub mod query;

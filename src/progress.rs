@@ -32,6 +32,16 @@ impl Progress {
         bar
     }
 
+    /// A bar over a known number of things: `[=====>    ] 7/17 packs: 28 인천광역시`.
+    pub fn count(&self, total: u64, what: &str) -> ProgressBar {
+        let bar = self.0.add(ProgressBar::new(total));
+        bar.set_style(
+            ProgressStyle::with_template(&format!("[{{bar:30}}] {{pos}}/{{len}} {what}: {{msg}}"))
+                .expect("a valid template"),
+        );
+        bar
+    }
+
     /// A spinner for a step without rows: `⠋ report: 설치현황`.
     pub fn step(&self, what: &str) -> ProgressBar {
         let bar = self.0.add(ProgressBar::new_spinner());

@@ -12,6 +12,7 @@ use crate::diagnostics::Error;
 use crate::geography::Geography;
 use crate::load::Format;
 use crate::output::ResultTable;
+use crate::packs::SharedFigures;
 use crate::period::{Period, days, format_date};
 use crate::query::{Engine, FIGURES, Over, PRELUDE, Params, QueryFile, figure};
 use crate::region::RegionLevel;
@@ -172,6 +173,24 @@ impl Report<'_> {
         self.inputs.iter().map(|i| i.rejected).sum()
     }
 
+    /// The headline figures: the first summary sheet's rows for the period, each with its
+    /// label and format.
+    pub fn headline(&self) -> Vec<(String, CellFormat, Option<f64>)> {
+        self.sheets
+            .iter()
+            .find_map(|s| match s {
+                SheetData::Summary { spec, values, .. } => Some(
+                    spec.rows
+                        .iter()
+                        .zip(values)
+                        .map(|(row, cells)| (row.label.clone(), row.format, cells[0]))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     pub fn charts(&self) -> Vec<ChartData> {
         let mut charts = Vec::new();
         for spec in &self.template.charts {
@@ -232,10 +251,12 @@ impl Report<'_> {
 type Cache = HashMap<(&'static str, RegionLevel, String), Rows>;
 
 /// What every figure of a report is computed for, beyond its period and level.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 struct Ask<'a> {
     scope: Option<&'a str>,
     geography: Geography,
+    /// Figures computed once for several reports, split per region.
+    shared: Option<&'a SharedFigures>,
 }
 
 async fn compute(
@@ -250,6 +271,18 @@ async fn compute(
     if let Some(rows) = cache.get(&key) {
         return Ok(rows.clone());
     }
+    if let Some(shared) = ask.shared {
+        let rows = match ask.scope {
+            Some(region) if shared.parent() != Some(region) => {
+                shared
+                    .for_region(engine, query, level, period, region)
+                    .await?
+            }
+            _ => shared.for_parent(engine, query, level, period).await?,
+        };
+        cache.insert(key, rows.clone());
+        return Ok(rows);
+    }
     let params = Params {
         period,
         level,
@@ -262,13 +295,15 @@ async fn compute(
 }
 
 /// What a report is asked for.
-#[derive(Debug, Clone)]
-pub struct ReportAsk {
+#[derive(Clone)]
+pub struct ReportAsk<'a> {
     pub period: Period,
     /// The report's region, already in the report's geography.
     pub scope: Option<String>,
     pub geography: Geography,
     pub generated_at: NaiveDateTime,
+    /// Figures shared with the other packs of one run (`report --each`).
+    pub shared: Option<&'a SharedFigures>,
 }
 
 /// Computes every sheet of `template` for the period and scope asked. The geography `end`
@@ -277,7 +312,7 @@ pub async fn build<'t>(
     template: &'t Template,
     store: &Store,
     engine: &Engine<'_>,
-    asked: ReportAsk,
+    asked: ReportAsk<'_>,
     on_sheet: &dyn Fn(&str),
 ) -> Result<Report<'t>, Error> {
     let ReportAsk {
@@ -285,6 +320,7 @@ pub async fn build<'t>(
         scope,
         geography,
         generated_at,
+        shared,
     } = asked;
     let geography = match geography.day(days(period.end())) {
         Some(day) => Geography::Day(day),
@@ -298,6 +334,7 @@ pub async fn build<'t>(
     let ask = Ask {
         scope: scope_ref,
         geography,
+        shared,
     };
     let mut cache = Cache::new();
     let mut sheets = Vec::new();

@@ -510,3 +510,77 @@ fn written_files_follow_the_umask() {
         assert_eq!(mode, 0o644, "{}", file.display());
     }
 }
+
+/// `--each sido` writes one pack per 시도 from one load, each the same bytes as the report of
+/// that region alone, and an index that lists them with their headline figures.
+#[test]
+fn each_writes_one_pack_per_region_and_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "city-progress",
+            "--data",
+            "tests/figures/data",
+            "--period",
+            "2020Q3",
+            "--out",
+            out.to_str().unwrap(),
+            "--today",
+            TODAY,
+            "--generated-at",
+            GENERATED_AT,
+        ];
+        args.extend(extra);
+        let output = hubstat(&args);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        stdout(&output)
+    };
+    let packs = dir.path().join("packs");
+    let listed = run(&packs, &["--each", "sido"]);
+    let workbooks: Vec<&str> = listed.lines().filter(|l| l.ends_with(".xlsx")).collect();
+    assert_eq!(
+        workbooks,
+        [
+            packs
+                .join("city-progress-28-인천광역시-2020Q3.xlsx")
+                .to_str()
+                .unwrap(),
+            packs
+                .join("city-progress-42-강원도-2020Q3.xlsx")
+                .to_str()
+                .unwrap(),
+            packs
+                .join("city-progress-index-sido-2020Q3.xlsx")
+                .to_str()
+                .unwrap(),
+        ]
+    );
+    for (code, name) in [("28", "인천광역시"), ("42", "강원도")] {
+        let alone = dir.path().join(code);
+        run(&alone, &["--region", code]);
+        assert_eq!(
+            fs::read(packs.join(format!("city-progress-{code}-{name}-2020Q3.xlsx"))).unwrap(),
+            fs::read(alone.join(format!("city-progress-{code}-2020Q3.xlsx"))).unwrap(),
+            "pack {code}"
+        );
+    }
+    let mut index: Xlsx<_> =
+        calamine::open_workbook(packs.join("city-progress-index-sido-2020Q3.xlsx")).unwrap();
+    let sheet = index.worksheet_range("목록").unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
+    let header = &rows[3];
+    let rate = header
+        .iter()
+        .position(|h| h.to_string() == "설치율")
+        .unwrap();
+    // 28: 2 of 3 읍면동 host a team on 2020-09-30; 42: 2 of 4 (tests/figures/coverage.test).
+    assert_eq!(rows[4][0].to_string(), "28");
+    assert_eq!(rows[4][rate].as_f64(), Some(2.0 / 3.0));
+    assert_eq!(rows[5][0].to_string(), "42");
+    assert_eq!(rows[5][rate].as_f64(), Some(0.5));
+    assert_eq!(
+        rows[5][2].to_string(),
+        "city-progress-42-강원도-2020Q3.xlsx"
+    );
+}

@@ -3,20 +3,25 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 
 use super::{engine_options, open_store, rebase_scope, runtime, write_stdout};
-use crate::cli::ReportArgs;
+use crate::cli::{Each, ReportArgs};
 use crate::diagnostics::{Error, ExitStatus};
+use crate::geography::Geography;
 use crate::output::write_atomically;
+use crate::packs::SharedFigures;
+use crate::period::days;
 use crate::progress::Progress;
+use crate::query::figure;
 use crate::query::{Engine, Params};
 use crate::region::RegionLevel;
 use crate::region::check_scope;
 use crate::render::{chart_image, workbook};
 use crate::report;
+use crate::report::Value;
 use crate::template::{RegionRule, Template};
 
 /// The time a report says it was made: `--generated-at`, else SOURCE_DATE_EPOCH, else now.
@@ -54,7 +59,13 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         Error::Usage("a report needs a period: --period 2020Q3 or --from DATE --to DATE".into())
     })?;
     match (template.region, &args.region) {
-        (RegionRule::Required, None) => {
+        (RegionRule::None, _) if args.each.is_some() => {
+            return Err(Error::Usage(format!(
+                "report {} is national: it takes no --each",
+                template.name
+            )));
+        }
+        (RegionRule::Required, None) if args.each.is_none() => {
             return Err(Error::Usage(format!(
                 "report {} is for one region: give --region with a 시도 or 시군구 code",
                 template.name
@@ -75,7 +86,6 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         None => None,
     };
     let engine = Engine::new(&store, engine_options(&args.engine))?;
-    let bar = Progress::new(true).step("report");
     let mut params = Params {
         period,
         level: RegionLevel::National,
@@ -83,23 +93,51 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         geography: args.geography,
     };
     rebase_scope(&engine, &mut params)?;
+    // One geography for every column, comparison and trend quarter: E's.
+    let geography = match args.geography.day(days(period.end())) {
+        Some(day) => Geography::Day(day),
+        None => Geography::Recorded,
+    };
     let asked = report::ReportAsk {
         period,
         scope: params.scope,
-        geography: args.geography,
+        geography,
         generated_at,
+        shared: None,
     };
-    let report =
-        runtime()?.block_on(report::build(&template, &store, &engine, asked, &|sheet| {
-            bar.set_message(format!("report {}: {sheet}", template.name))
-        }))?;
-    bar.set_message("writing the workbook and charts");
-    let charts_dir = args.out.join("charts");
+    let runtime = runtime()?;
+    let written = match args.each {
+        None => {
+            let bar = Progress::new(true).step("report");
+            let report =
+                runtime.block_on(report::build(&template, &store, &engine, asked, &|sheet| {
+                    bar.set_message(format!("report {}: {sheet}", template.name))
+                }))?;
+            bar.set_message("writing the workbook and charts");
+            let written = write_report(&report, &args.out, &report.stem())?;
+            bar.finish_and_clear();
+            written
+        }
+        Some(each) => runtime.block_on(write_packs(
+            &template, &store, &engine, asked, each, &args.out,
+        ))?,
+    };
+    let mut out = String::new();
+    for path in &written {
+        let _ = writeln!(out, "{}", path.display());
+    }
+    write_stdout(out.as_bytes())?;
+    Ok(ExitStatus::Success)
+}
+
+/// Writes a report's workbook as `DIR/STEM.xlsx` and its charts under `DIR/charts/`; gives the
+/// paths written.
+fn write_report(report: &report::Report, out: &Path, stem: &str) -> Result<Vec<PathBuf>, Error> {
+    let charts_dir = out.join("charts");
     fs::create_dir_all(&charts_dir).map_err(|e| Error::io(&charts_dir, e))?;
-    let stem = report.stem();
     let mut written: Vec<PathBuf> = Vec::new();
-    let workbook_path = args.out.join(format!("{stem}.xlsx"));
-    write_atomically(&workbook_path, &workbook::workbook(&report)?)?;
+    let workbook_path = out.join(format!("{stem}.xlsx"));
+    write_atomically(&workbook_path, &workbook::workbook(report)?)?;
     written.push(workbook_path);
     for chart in report.charts() {
         let png = charts_dir.join(format!("{stem}-{}.png", chart.name));
@@ -109,11 +147,92 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         chart_image::write_svg(&chart, &svg)?;
         written.push(svg);
     }
-    bar.finish_and_clear();
-    let mut out = String::new();
-    for path in &written {
-        let _ = writeln!(out, "{}", path.display());
+    Ok(written)
+}
+
+/// One pack per region of `each` within the report's scope, every figure computed once for
+/// the scope and split per pack, then the index of the packs.
+async fn write_packs(
+    template: &Template,
+    store: &crate::store::Store,
+    engine: &Engine<'_>,
+    asked: report::ReportAsk<'_>,
+    each: Each,
+    out: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    let level = each.level();
+    let parent = asked.scope.clone();
+    if parent
+        .as_deref()
+        .and_then(RegionLevel::of_code)
+        .is_some_and(|l| l >= level)
+    {
+        return Err(Error::Usage(format!(
+            "--each {} takes a --region above it: a 시도 code for --each sgg, none for --each sido",
+            level
+        )));
     }
-    write_stdout(out.as_bytes())?;
-    Ok(ExitStatus::Success)
+    let shared = SharedFigures::new(engine, parent.clone(), asked.geography, asked.period)?;
+    let coverage = figure("coverage").expect("the catalogue has coverage");
+    let regions: Vec<(String, String)> = shared
+        .for_parent(engine, coverage, level, asked.period)
+        .await?
+        .rows
+        .iter()
+        .filter_map(|r| match (&r[0], &r[1]) {
+            (Value::Text(code), Value::Text(name)) => Some((code.clone(), name.clone())),
+            _ => None,
+        })
+        .collect();
+    let bar = Progress::new(true).count(regions.len() as u64, "packs");
+    let mut written = Vec::new();
+    let mut index = Vec::new();
+    for (code, name) in &regions {
+        bar.set_message(format!("{code} {name}"));
+        let pack = report::ReportAsk {
+            scope: Some(code.clone()),
+            shared: Some(&shared),
+            ..asked.clone()
+        };
+        let report = report::build(template, store, engine, pack, &|_| {}).await?;
+        let stem = format!(
+            "{}-{code}-{}-{}",
+            template.name,
+            file_safe(name),
+            asked.period
+        );
+        let files = write_report(&report, out, &stem)?;
+        index.push(workbook::PackEntry {
+            code: code.clone(),
+            name: name.clone(),
+            file: format!("{stem}.xlsx"),
+            headline: report.headline(),
+        });
+        written.extend(files);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let index_path = out.join(format!(
+        "{}-index-{level}{}-{}.xlsx",
+        template.name,
+        parent.map(|p| format!("-{p}")).unwrap_or_default(),
+        asked.period
+    ));
+    write_atomically(
+        &index_path,
+        &workbook::index_workbook(template, asked.period, asked.generated_at, &index)?,
+    )?;
+    written.push(index_path);
+    Ok(written)
+}
+
+/// A region name as part of a file name: characters file systems refuse become `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect()
 }

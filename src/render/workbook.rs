@@ -658,6 +658,90 @@ fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Ch
 }
 
 /// The workbook of a report.
+/// One pack of `report --each`, as its index lists it.
+#[derive(Debug, Clone)]
+pub struct PackEntry {
+    pub code: String,
+    pub name: String,
+    pub file: String,
+    /// The pack's headline figures: label, format, value for the period.
+    pub headline: Vec<(String, CellFormat, Option<f64>)>,
+}
+
+/// The index of the packs of one run: a row per pack, its file and its headline figures.
+pub fn index_workbook(
+    template: &crate::template::Template,
+    period: crate::period::Period,
+    generated_at: NaiveDateTime,
+    packs: &[PackEntry],
+) -> Result<Vec<u8>, Error> {
+    let styles = Styles::new();
+    let mut workbook = Workbook::new();
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(format!("{} — 목록", template.title).as_str())
+            .set_author("hubstat")
+            .set_creation_datetime(&excel_time(generated_at)?),
+    );
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("목록").map_err(xlsx)?;
+    sheet
+        .write_string_with_format(
+            TITLE_ROW,
+            0,
+            format!("{} — 지역별 자료 목록", template.title),
+            &styles.title,
+        )
+        .map_err(xlsx)?;
+    sheet
+        .write_string_with_format(
+            SUBTITLE_ROW,
+            0,
+            format!(
+                "기간 {period} ({} ~ {}), 기준일 {} · {}개 지역",
+                period.start(),
+                period.end(),
+                period.as_of(),
+                packs.len()
+            ),
+            &styles.subtitle,
+        )
+        .map_err(xlsx)?;
+    let mut widths = Widths(Vec::new());
+    let mut headers = vec!["지역코드".to_string(), "지역".into(), "파일".into()];
+    if let Some(first) = packs.first() {
+        headers.extend(first.headline.iter().map(|(label, _, _)| label.clone()));
+    }
+    for (c, h) in headers.iter().enumerate() {
+        widths.fit(c as u16, h);
+        sheet
+            .write_string_with_format(HEADER_ROW, c as u16, h, &styles.header)
+            .map_err(xlsx)?;
+    }
+    let text = Styles::cell(CellFormat::Text, false);
+    for (r, pack) in (HEADER_ROW + 1..).zip(packs) {
+        for (c, t) in [&pack.code, &pack.name].iter().enumerate() {
+            widths.fit(c as u16, t);
+            sheet
+                .write_string_with_format(r, c as u16, t.as_str(), &text)
+                .map_err(xlsx)?;
+        }
+        widths.fit(2, &pack.file);
+        sheet
+            .write_string_with_format(r, 2, pack.file.as_str(), &text)
+            .map_err(xlsx)?;
+        for (k, (_, format, value)) in pack.headline.iter().enumerate() {
+            let c = 3 + k as u16;
+            write_number(sheet, r, c, *value, &Styles::cell(*format, false))?;
+            widths.fit(c, &shown_number(value.unwrap_or(0.0), *format));
+        }
+    }
+    widths.apply(sheet)?;
+    sheet.set_freeze_panes(HEADER_ROW + 1, 2).map_err(xlsx)?;
+    page_setup(sheet, "목록")?;
+    workbook.save_to_buffer().map_err(xlsx)
+}
+
 pub fn workbook(report: &Report) -> Result<Vec<u8>, Error> {
     let styles = Styles::new();
     let mut workbook = Workbook::new();

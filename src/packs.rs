@@ -1,0 +1,117 @@
+//! Takes a report template and a level and gives one report per region of that level within
+//! a parent scope: every figure is computed once for the parent and split per region, so the
+//! packs share a single load and a single run of each query.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::diagnostics::Error;
+use crate::geography::Geography;
+use crate::period::{Period, days};
+use crate::query::{Engine, Params, QueryFile};
+use crate::region::RegionLevel;
+use crate::report::{Rows, Value};
+
+type Key = (&'static str, RegionLevel, String);
+
+/// Figures computed once for the parent scope, handed out per region.
+pub struct SharedFigures {
+    /// The scope every figure is computed for: `None` for the nation.
+    parent: Option<String>,
+    geography: Geography,
+    computed: Mutex<HashMap<Key, Rows>>,
+    /// Each 읍면동 code's 시군구 in the geography: an 읍면동 row belongs to a pack when its
+    /// code or its 시군구 starts with the pack's code, as the scope of a single report keeps it.
+    sgg_of: HashMap<String, String>,
+}
+
+impl SharedFigures {
+    pub fn new(
+        engine: &Engine<'_>,
+        parent: Option<String>,
+        geography: Geography,
+        period: Period,
+    ) -> Result<SharedFigures, Error> {
+        let day = geography.day(days(period.end()));
+        let sgg_of = engine
+            .history()?
+            .units(day)
+            .into_iter()
+            .map(|u| (u.unit, u.sgg_code))
+            .collect();
+        Ok(SharedFigures {
+            parent,
+            geography,
+            computed: Mutex::new(HashMap::new()),
+            sgg_of,
+        })
+    }
+
+    pub fn parent(&self) -> Option<&str> {
+        self.parent.as_deref()
+    }
+
+    /// A figure for the parent scope, computed on first use.
+    pub async fn for_parent(
+        &self,
+        engine: &Engine<'_>,
+        query: &'static QueryFile,
+        level: RegionLevel,
+        period: Period,
+    ) -> Result<Rows, Error> {
+        let key = (query.name, level, period.to_string());
+        if let Some(rows) = self.computed.lock().expect("never poisoned").get(&key) {
+            return Ok(rows.clone());
+        }
+        let params = Params {
+            period,
+            level,
+            scope: self.parent.clone(),
+            geography: self.geography,
+        };
+        let rows = Rows::from_result(&engine.figure(query, &params).await?)?;
+        self.computed
+            .lock()
+            .expect("never poisoned")
+            .insert(key, rows.clone());
+        Ok(rows)
+    }
+
+    /// The rows of a figure for one region inside the parent: those the region's own scope
+    /// would keep.
+    pub async fn for_region(
+        &self,
+        engine: &Engine<'_>,
+        query: &'static QueryFile,
+        level: RegionLevel,
+        period: Period,
+        region: &str,
+    ) -> Result<Rows, Error> {
+        let all = self.for_parent(engine, query, level, period).await?;
+        let Some(code) = all.index("region_code") else {
+            return Ok(all);
+        };
+        let rows = all
+            .rows
+            .iter()
+            .filter(|row| match &row[code] {
+                Value::Text(c) => self.belongs(c, region),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        Ok(Rows {
+            columns: all.columns.clone(),
+            rows,
+        })
+    }
+
+    fn belongs(&self, code: &str, region: &str) -> bool {
+        code.starts_with(region)
+            || (code.len() == 10
+                && self
+                    .sgg_of
+                    .get(code)
+                    .is_some_and(|sgg| sgg.starts_with(region)))
+    }
+}
