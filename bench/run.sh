@@ -74,6 +74,7 @@ for format in csv parquet; do
   done
   measure "hubstat report quarterly, from the store" "$format 3y" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today"
   measure "hubstat report city-progress (41), from the store" "$format 3y" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today"
+  measure "hubstat report city-progress --each sido (17 packs and the index), from the store" "$format 3y" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today"
 done
 
 "$python" bench/duckdb_figures.py --sql "$data/parquet" visits sido "$period" > "$sqlfile"

@@ -572,7 +572,7 @@ fn each_writes_one_pack_per_region_and_an_index() {
     let header = &rows[3];
     let rate = header
         .iter()
-        .position(|h| h.to_string() == "설치율")
+        .position(|h| matches!(h, Data::String(s) if s == "설치율"))
         .unwrap();
     // 28: 2 of 3 읍면동 host a team on 2020-09-30; 42: 2 of 4 (tests/figures/coverage.test).
     assert_eq!(rows[4][0].to_string(), "28");
