@@ -10,7 +10,8 @@ use crate::geography::Geography;
 use crate::period::{Period, days};
 use crate::query::{Engine, Params, QueryFile};
 use crate::region::RegionLevel;
-use crate::report::{Rows, Value};
+use crate::report::{RebasedCode, Rows, Value, rebased_codes};
+use crate::store::Store;
 
 type Key = (&'static str, RegionLevel, String);
 
@@ -23,10 +24,13 @@ pub struct SharedFigures {
     /// Each 읍면동 code's 시군구 in the geography: an 읍면동 row belongs to a pack when its
     /// code or its 시군구 starts with the pack's code, as the scope of a single report keeps it.
     sgg_of: HashMap<String, String>,
+    /// The codes the geography re-bases, for every pack's notes and 자료.
+    rebased: Vec<RebasedCode>,
 }
 
 impl SharedFigures {
     pub fn new(
+        store: &Store,
         engine: &Engine<'_>,
         parent: Option<String>,
         geography: Geography,
@@ -44,11 +48,16 @@ impl SharedFigures {
             geography,
             computed: Mutex::new(HashMap::new()),
             sgg_of,
+            rebased: rebased_codes(store, engine, day)?,
         })
     }
 
     pub fn parent(&self) -> Option<&str> {
         self.parent.as_deref()
+    }
+
+    pub fn rebased(&self) -> &[RebasedCode] {
+        &self.rebased
     }
 
     /// A figure for the parent scope, computed on first use.

@@ -2,7 +2,7 @@
 //! scope, and gives a result table: the SQL of `queries/` run by DataFusion, read-only,
 //! with every parameter bound through DataFusion's parameter support.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -180,6 +180,8 @@ pub struct Engine<'s> {
     noted: std::sync::Mutex<BTreeSet<&'static str>>,
     /// The regions' history, read when a figure first needs it.
     history: std::sync::OnceLock<History>,
+    /// `geo_units` and `geo_codes` by geography day, worked out when first asked for.
+    geographies: std::sync::Mutex<HashMap<Option<i32>, [RecordBatch; 2]>>,
 }
 
 /// The names a SQL text refers to as tables, lower-cased (every table of the contract when
@@ -238,6 +240,7 @@ impl<'s> Engine<'s> {
             partitions,
             noted: std::sync::Mutex::new(BTreeSet::new()),
             history: std::sync::OnceLock::new(),
+            geographies: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -250,119 +253,34 @@ impl<'s> Engine<'s> {
         Ok(self.history.get_or_init(|| history))
     }
 
-    /// `geo_units` and `geo_codes` of the prelude for the geography of `params`.
+    /// `geo_units` and `geo_codes` of the prelude for the geography of `params`, worked out
+    /// once per day and kept for the engine's later sessions.
     fn register_geography(&self, ctx: &SessionContext, params: &Params) -> Result<(), Error> {
-        let history = self.history()?;
         let day = params.geography_day();
-        let text = |name: &str| Field::new(name, DataType::Utf8, false);
-        let units = history.units(day);
-        let schema = Arc::new(Schema::new(vec![
-            text("emd_code"),
-            text("unit"),
-            text("sgg_code"),
-            text("sido_code"),
-        ]));
-        let column =
-            |f: fn(&crate::geography::Unit) -> &str| -> Arc<dyn datafusion::arrow::array::Array> {
-                Arc::new(units.iter().map(|u| Some(f(u))).collect::<StringArray>())
-            };
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                column(|u| &u.emd_code),
-                column(|u| &u.unit),
-                column(|u| &u.sgg_code),
-                column(|u| &u.sido_code),
-            ],
-        )
-        .expect("geo_units follow their schema");
-        let table = MemTable::try_new(schema, vec![vec![batch]])
-            .map_err(datafusion_error("registering geo_units"))?;
-        ctx.register_table("geo_units", Arc::new(table))
-            .map_err(datafusion_error("registering geo_units"))?;
-        let codes = history.codes(day);
-        let schema = Arc::new(Schema::new(vec![text("code"), text("geo_code")]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(
-                    codes
-                        .iter()
-                        .map(|c| Some(c.0.as_str()))
-                        .collect::<StringArray>(),
-                ),
-                Arc::new(
-                    codes
-                        .iter()
-                        .map(|c| Some(c.1.as_str()))
-                        .collect::<StringArray>(),
-                ),
-            ],
-        )
-        .expect("geo_codes follow their schema");
-        let table = MemTable::try_new(schema, vec![vec![batch]])
-            .map_err(datafusion_error("registering geo_codes"))?;
-        ctx.register_table("geo_codes", Arc::new(table))
-            .map_err(datafusion_error("registering geo_codes"))?;
-        Ok(())
+        let cached = self
+            .geographies
+            .lock()
+            .expect("never poisoned")
+            .get(&day)
+            .cloned();
+        let [units, codes] = match cached {
+            Some(tables) => tables,
+            None => {
+                let history = self.history()?;
+                let tables = [history.units_table(day), history.codes_table(day)];
+                self.geographies
+                    .lock()
+                    .expect("never poisoned")
+                    .insert(day, tables.clone());
+                tables
+            }
+        };
+        register_batch(ctx, "geo_units", units)?;
+        register_batch(ctx, "geo_codes", codes)
     }
 
     fn has(&self, table: &str) -> bool {
         table == "team_areas" || self.store.table(table).is_some()
-    }
-
-    /// `region_successors`: every successor in effect, of every level, derived from the
-    /// regions' history or given by the export.
-    fn register_successors(&self, ctx: &SessionContext) -> Result<(), Error> {
-        let history = self.history()?;
-        let s = &history.successors;
-        let mut rows: Vec<(&str, &crate::geography::Successor, &str)> = Vec::new();
-        for (level, list) in [("emd", &s.emd), ("sgg", &s.sgg), ("sido", &s.sido)] {
-            for successor in list {
-                let source = if level == "emd" && s.given.contains(&successor.old) {
-                    "successors"
-                } else {
-                    "derived"
-                };
-                rows.push((level, successor, source));
-            }
-        }
-        let text = |name: &str| Field::new(name, DataType::Utf8, false);
-        let schema = Arc::new(Schema::new(vec![
-            text("level"),
-            text("old_code"),
-            text("new_code"),
-            Field::new("changed_on", DataType::Date32, false),
-            text("source"),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
-                Arc::new(
-                    rows.iter()
-                        .map(|r| Some(r.1.old.as_str()))
-                        .collect::<StringArray>(),
-                ),
-                Arc::new(
-                    rows.iter()
-                        .map(|r| Some(r.1.new.as_str()))
-                        .collect::<StringArray>(),
-                ),
-                Arc::new(
-                    rows.iter()
-                        .map(|r| Some(r.1.changed_on))
-                        .collect::<Date32Array>(),
-                ),
-                Arc::new(rows.iter().map(|r| Some(r.2)).collect::<StringArray>()),
-            ],
-        )
-        .expect("region_successors follow their schema");
-        let table = MemTable::try_new(schema, vec![vec![batch]])
-            .map_err(datafusion_error("registering region_successors"))?;
-        ctx.register_table(REGION_SUCCESSORS, Arc::new(table))
-            .map_err(datafusion_error("registering region_successors"))?;
-        Ok(())
     }
 
     /// Stops when a table the query reads, or a table its rows hang from, has rejected rows,
@@ -521,7 +439,7 @@ impl<'s> Engine<'s> {
             }
         }
         if wanted.contains(REGION_SUCCESSORS) {
-            self.register_successors(&ctx)?;
+            register_batch(&ctx, REGION_SUCCESSORS, self.history()?.successors_table())?;
         }
         let Some((params, periods)) = params else {
             return Ok((ctx, Vec::new()));
@@ -581,6 +499,16 @@ impl<'s> Engine<'s> {
             .await?;
         run(&ctx, text, &values, "the query").await
     }
+}
+
+/// Registers a table held in memory.
+fn register_batch(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), Error> {
+    let context = format!("registering {name}");
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
+        .map_err(datafusion_error(context.clone()))?;
+    ctx.register_table(name, Arc::new(table))
+        .map_err(datafusion_error(context))?;
+    Ok(())
 }
 
 fn periods_table(periods: &[Period]) -> Result<Arc<MemTable>, Error> {

@@ -327,7 +327,23 @@ pub async fn build<'t>(
         None => Geography::Recorded,
     };
     let geography_day = geography.day(days(period.end()));
-    let rebased = rebased_codes(store, engine, geography_day, scope.as_deref())?;
+    let in_scope = |c: &RebasedCode| {
+        scope
+            .as_deref()
+            .is_none_or(|s| c.recorded.starts_with(s) || c.counted_as.starts_with(s))
+    };
+    let rebased: Vec<RebasedCode> = match shared {
+        Some(shared) => shared
+            .rebased()
+            .iter()
+            .filter(|c| in_scope(c))
+            .cloned()
+            .collect(),
+        None => rebased_codes(store, engine, geography_day)?
+            .into_iter()
+            .filter(in_scope)
+            .collect(),
+    };
     let scope_level =
         RegionLevel::of_code(scope.as_deref().unwrap_or("")).unwrap_or(RegionLevel::National);
     let scope_ref = scope.as_deref();
@@ -511,12 +527,11 @@ fn team_lives(store: &Store) -> Result<HashMap<String, Vec<Life>>, Error> {
     Ok(lives)
 }
 
-/// The codes the geography re-bases, within the report's scope.
-fn rebased_codes(
+/// Every code the geography of `day` re-bases, with the days it and its teams were in use.
+pub fn rebased_codes(
     store: &Store,
     engine: &Engine<'_>,
     day: Option<i32>,
-    scope: Option<&str>,
 ) -> Result<Vec<RebasedCode>, Error> {
     if day.is_none() {
         return Ok(Vec::new());
@@ -531,9 +546,6 @@ fn rebased_codes(
     Ok(history
         .rebased(day)
         .into_iter()
-        .filter(|(recorded, unit)| {
-            scope.is_none_or(|s| recorded.starts_with(s) || unit.starts_with(s))
-        })
         .map(|(recorded, counted_as)| {
             let (valid_from, valid_to) = dates.get(recorded.as_str()).copied().unwrap_or_default();
             RebasedCode {

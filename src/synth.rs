@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::contract::{self, Kind, Table};
 use crate::diagnostics::Error;
-use crate::geography::{History, Region, Successors};
+use crate::geography::{History, Region, Successor};
 use crate::load::official;
 use crate::period::{days, format_date, parse_date};
 
@@ -153,19 +153,6 @@ impl Emd {
         self.from.is_none_or(|f| f <= d) && self.to.is_none_or(|t| d < t)
     }
 
-    fn region(&self) -> Region {
-        Region {
-            emd_code: self.code.clone(),
-            emd_name: self.name.clone(),
-            sgg_code: self.sgg_code.clone(),
-            sgg_name: self.sgg_name.clone(),
-            sido_code: self.sido_code.clone(),
-            sido_name: self.sido_name.clone(),
-            valid_from: self.from,
-            valid_to: self.to,
-        }
-    }
-
     /// The days of `from..=to` it is valid on, as an inclusive range.
     fn window(&self, from: i32, to: i32) -> Option<(i32, i32)> {
         let a = self.from.map_or(from, |f| f.max(from));
@@ -174,9 +161,12 @@ impl Emd {
     }
 }
 
-fn regions() -> Vec<Emd> {
+/// The built-in 읍면동 with their weights, and the chains of their re-issued codes.
+fn regions() -> (Vec<Emd>, Lineages) {
+    let rows = official::built_in_rows().rows;
+    let history = History::new(rows.iter().map(Region::from_row).collect(), &[]);
     let mut emds = Vec::new();
-    for r in official::built_in_rows().rows {
+    for r in rows {
         let date = |i: usize| (!r[i].is_empty()).then(|| parse_date(&r[i]).expect("a date"));
         emds.push(Emd {
             code: r[0].to_string(),
@@ -205,7 +195,6 @@ fn regions() -> Vec<Emd> {
     }
     // A 시도 re-issued under a new code (강원 42→51, 전북 45→52) shares its population among
     // the 읍면동 it had on the anchor day.
-    let history = History::new(emds.iter().map(Emd::region).collect(), &[]);
     for e in &mut emds {
         let population = SIDO_POPULATION
             .iter()
@@ -216,14 +205,14 @@ fn regions() -> Vec<Emd> {
         e.weight = population / units * kind_factor(&e.kind);
     }
     // A re-issued code is the same 읍면동: the same weight all along its chain.
-    let chains = Chains::of(&emds);
+    let lineages = Lineages::of(&emds, &history.successors.emd);
     for i in 0..emds.len() {
-        let members = chains.members(chains.first[i]);
+        let members = lineages.members(lineages.first[i]);
         if let Some(&on_anchor) = members.iter().find(|&&m| emds[m].valid_on(anchor)) {
             emds[i].weight = emds[on_anchor].weight;
         }
     }
-    emds
+    (emds, lineages)
 }
 
 /// Splits `total` among `weights` in whole numbers that add up to it exactly
@@ -477,7 +466,7 @@ impl TeamLife {
 }
 
 /// The built-in regions' codes re-issued under new ones, as chains of indices.
-struct Chains {
+struct Lineages {
     /// The index of each code's successor.
     next: Vec<Option<usize>>,
     /// Whether a code succeeds another.
@@ -486,9 +475,8 @@ struct Chains {
     first: Vec<usize>,
 }
 
-impl Chains {
-    fn of(emds: &[Emd]) -> Chains {
-        let regions: Vec<Region> = emds.iter().map(Emd::region).collect();
+impl Lineages {
+    fn of(emds: &[Emd], successors: &[Successor]) -> Lineages {
         let index: HashMap<&str, usize> = emds
             .iter()
             .enumerate()
@@ -496,7 +484,7 @@ impl Chains {
             .collect();
         let mut next = vec![None; emds.len()];
         let mut is_successor = vec![false; emds.len()];
-        for s in Successors::derived(&regions) {
+        for s in successors {
             if let (Some(&a), Some(&b)) = (index.get(s.old.as_str()), index.get(s.new.as_str())) {
                 next[a] = Some(b);
                 is_successor[b] = true;
@@ -510,7 +498,7 @@ impl Chains {
                 at = n;
             }
         }
-        Chains {
+        Lineages {
             next,
             is_successor,
             first,
@@ -557,7 +545,7 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
     let anchor = parse_date(ANCHOR_DAY).expect("a date");
     let start = parse_date(PROGRAMME_START).expect("a date");
     let seed = options.seed;
-    let emds = regions();
+    let (emds, chains) = regions();
     let mut written = Written::default();
 
     progress("regions");
@@ -595,7 +583,6 @@ pub fn generate(options: &SynthOptions, progress: &dyn Fn(&str)) -> Result<Writt
     let mut areas: Vec<(String, usize)> = Vec::new();
     // A code re-issued under a new one is one 읍면동: its team goes on under the code it was
     // recorded with, and closes only when the last code of the chain is abolished.
-    let chains = Chains::of(&emds);
     for (i, e) in emds.iter().enumerate() {
         if chains.is_successor[i] {
             continue;

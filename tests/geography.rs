@@ -84,6 +84,14 @@ fn both_official_forms_give_the_reference_regions() {
     );
     let from_xlsx = official::built_in_rows();
     assert_eq!(from_text.rows, from_xlsx.rows);
+    // Any line ending: each line keeps its number.
+    for ending in [&b"\r\n"[..], b"\r"] {
+        let other: Vec<u8> = text.split(|b| *b == b'\n').collect::<Vec<_>>().join(ending);
+        let rows = official::read_text(&other, std::path::Path::new("KIKcd_H.20240801")).unwrap();
+        let converted = official::regions_rows(&rows);
+        assert_eq!(converted.rows, from_text.rows);
+        assert_eq!(converted.lines, from_text.lines);
+    }
     assert_eq!(from_text.left_out, from_xlsx.left_out);
     assert_eq!(from_text.left_out.values().sum::<u64>() + 8146, 9054);
     let history = reference("emd_code_history.csv");

@@ -19,12 +19,21 @@ use crate::support::{
 const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
 
 fn make_report(name: &str, region: Option<&str>, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
+    let mut extra = extra.to_vec();
+    if let Some(region) = region {
+        extra.extend(["--region", region]);
+    }
+    report_of("fixtures/sample", name, out, &extra)
+}
+
+/// Makes report `name` of 2020Q3 from `data`; gives the paths it printed.
+fn report_of(data: &str, name: &str, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
     let out_arg = out.to_str().unwrap();
     let mut args = vec![
         "report",
         name,
         "--data",
-        "fixtures/sample",
+        data,
         "--period",
         "2020Q3",
         "--out",
@@ -34,9 +43,6 @@ fn make_report(name: &str, region: Option<&str>, out: &Path, extra: &[&str]) -> 
         "--generated-at",
         GENERATED_AT,
     ];
-    if let Some(region) = region {
-        args.extend(["--region", region]);
-    }
     args.extend(extra);
     let output = hubstat(&args);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
@@ -516,44 +522,19 @@ fn written_files_follow_the_umask() {
 #[test]
 fn each_writes_one_pack_per_region_and_an_index() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "report",
-            "city-progress",
-            "--data",
-            "tests/figures/data",
-            "--period",
-            "2020Q3",
-            "--out",
-            out.to_str().unwrap(),
-            "--today",
-            TODAY,
-            "--generated-at",
-            GENERATED_AT,
-        ];
-        args.extend(extra);
-        let output = hubstat(&args);
-        assert_eq!(code(&output), 0, "{}", stderr(&output));
-        stdout(&output)
-    };
+    let run =
+        |out: &Path, extra: &[&str]| report_of("tests/figures/data", "city-progress", out, extra);
     let packs = dir.path().join("packs");
-    let listed = run(&packs, &["--each", "sido"]);
-    let workbooks: Vec<&str> = listed.lines().filter(|l| l.ends_with(".xlsx")).collect();
+    let workbooks: Vec<PathBuf> = run(&packs, &["--each", "sido"])
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .collect();
     assert_eq!(
         workbooks,
         [
-            packs
-                .join("city-progress-28-인천광역시-2020Q3.xlsx")
-                .to_str()
-                .unwrap(),
-            packs
-                .join("city-progress-42-강원도-2020Q3.xlsx")
-                .to_str()
-                .unwrap(),
-            packs
-                .join("city-progress-index-sido-2020Q3.xlsx")
-                .to_str()
-                .unwrap(),
+            packs.join("city-progress-28-인천광역시-2020Q3.xlsx"),
+            packs.join("city-progress-42-강원도-2020Q3.xlsx"),
+            packs.join("city-progress-index-sido-2020Q3.xlsx"),
         ]
     );
     for (code, name) in [("28", "인천광역시"), ("42", "강원도")] {

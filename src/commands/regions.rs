@@ -4,17 +4,15 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, Date32Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::{AsArray, RecordBatch};
 
 use super::write_stdout;
 use crate::check::{CheckOutput, LINE_COLUMN, Problem, RejectedRow, Severity};
 use crate::cli::{RegionsArgs, RegionsCommand, RegionsImportArgs};
 use crate::contract::REGIONS;
 use crate::diagnostics::{Error, ExitStatus};
-use crate::geography::{Successors, regions_of};
+use crate::geography::{Successors, regions_of, successors_batch};
 use crate::load::stage_file;
 use crate::output::{ResultTable, to_csv, write_atomically};
 use crate::progress::Progress;
@@ -80,15 +78,9 @@ fn import(args: &RegionsImportArgs) -> Result<ExitStatus, Error> {
     let successors = Successors::derived(&regions_of(&rows));
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let regions_path = args.out.join("regions.csv");
-    write_atomically(
-        &regions_path,
-        &to_csv(&ResultTable {
-            schema: rows.schema(),
-            batches: vec![rows.clone()],
-        })?,
-    )?;
+    write_atomically(&regions_path, &csv_of(rows.clone())?)?;
     let successors_path = args.out.join("successors.csv");
-    write_atomically(&successors_path, &to_csv(&successors_table(&successors))?)?;
+    write_atomically(&successors_path, &csv_of(successors_batch(&successors))?)?;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -147,38 +139,9 @@ fn repeated_codes(file: &str, rows: &RecordBatch) -> Vec<Problem> {
     problems
 }
 
-fn successors_table(successors: &[crate::geography::Successor]) -> ResultTable {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("old_code", DataType::Utf8, false),
-        Field::new("new_code", DataType::Utf8, false),
-        Field::new("changed_on", DataType::Date32, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(
-                successors
-                    .iter()
-                    .map(|s| Some(s.old.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                successors
-                    .iter()
-                    .map(|s| Some(s.new.as_str()))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                successors
-                    .iter()
-                    .map(|s| Some(s.changed_on))
-                    .collect::<Date32Array>(),
-            ),
-        ],
-    )
-    .expect("successors follow their schema");
-    ResultTable {
-        schema,
+fn csv_of(batch: RecordBatch) -> Result<Vec<u8>, Error> {
+    to_csv(&ResultTable {
+        schema: batch.schema(),
         batches: vec![batch],
-    }
+    })
 }

@@ -172,7 +172,7 @@ async fn write_packs(
             level
         )));
     }
-    let shared = SharedFigures::new(engine, parent.clone(), asked.geography, asked.period)?;
+    let shared = SharedFigures::new(store, engine, parent.clone(), asked.geography, asked.period)?;
     let coverage = figure("coverage").expect("the catalogue has coverage");
     let regions: Vec<(String, String)> = shared
         .for_parent(engine, coverage, level, asked.period)

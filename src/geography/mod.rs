@@ -5,11 +5,13 @@
 mod successors;
 mod units;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::Date32Type;
 
+use units::Levels;
 pub use units::Unit;
 
 /// How figures key their regions.
@@ -127,35 +129,39 @@ impl Successors {
     }
 }
 
-/// The regions' history and its successors: what every geography is worked out from.
+/// The regions' history and its successors, with their chains: what every geography is
+/// worked out from.
 #[derive(Debug, Clone, Default)]
 pub struct History {
     pub regions: Vec<Region>,
     pub successors: Successors,
+    levels: Levels,
 }
 
 impl History {
     pub fn new(regions: Vec<Region>, given: &[Successor]) -> History {
         let successors = Successors::new(&regions, given);
+        let levels = Levels::new(&regions, &successors);
         History {
             regions,
             successors,
+            levels,
         }
     }
 
     /// Where every recorded 읍면동 code counts on `day` (`None`: as recorded).
     pub fn units(&self, day: Option<i32>) -> Vec<Unit> {
-        units::units(&self.regions, &self.successors, day)
+        self.levels.units(&self.regions, day)
     }
 
     /// Every 시군구 and 시도 code with its code on `day`.
     pub fn codes(&self, day: Option<i32>) -> Vec<(String, String)> {
-        units::codes(&self.regions, &self.successors, day)
+        self.levels.codes(day)
     }
 
     /// A 시도, 시군구 or 읍면동 code followed to its code on `day`.
     pub fn code_on(&self, code: &str, day: i32) -> String {
-        units::code_on(&self.regions, &self.successors, code, day)
+        self.levels.of_code(code).on(code, day)
     }
 
     /// Whether some 읍면동 under `code` is valid on a day of `from..=to`.
@@ -165,6 +171,54 @@ impl History {
                 && r.valid_from.is_none_or(|f| f <= to)
                 && r.valid_to.is_none_or(|t| from < t)
         })
+    }
+
+    /// `geo_units` of the figures' views: every recorded 읍면동 code with the 읍면동, 시군구
+    /// and 시도 it counts under on `day`.
+    pub fn units_table(&self, day: Option<i32>) -> RecordBatch {
+        let units = self.units(day);
+        let column = |f: fn(&Unit) -> &str| -> ArrayRef {
+            Arc::new(units.iter().map(|u| Some(f(u))).collect::<StringArray>())
+        };
+        RecordBatch::try_from_iter([
+            ("emd_code", column(|u| &u.emd_code)),
+            ("unit", column(|u| &u.unit)),
+            ("sgg_code", column(|u| &u.sgg_code)),
+            ("sido_code", column(|u| &u.sido_code)),
+        ])
+        .expect("columns of one length")
+    }
+
+    /// `geo_codes` of the figures' views: every 시군구 and 시도 code with its code on `day`.
+    pub fn codes_table(&self, day: Option<i32>) -> RecordBatch {
+        let codes = self.codes(day);
+        let column = |f: fn(&(String, String)) -> &str| -> ArrayRef {
+            Arc::new(codes.iter().map(|c| Some(f(c))).collect::<StringArray>())
+        };
+        RecordBatch::try_from_iter([("code", column(|c| &c.0)), ("geo_code", column(|c| &c.1))])
+            .expect("columns of one length")
+    }
+
+    /// Every successor in effect, of every level, and where it comes from: `derived` from the
+    /// history or given by the export's `successors`.
+    pub fn successors_table(&self) -> RecordBatch {
+        let s = &self.successors;
+        let given: HashSet<&str> = s.given.iter().map(String::as_str).collect();
+        let mut levels = Vec::new();
+        let mut sources = Vec::new();
+        let mut all = Vec::new();
+        for (level, list) in [("emd", &s.emd), ("sgg", &s.sgg), ("sido", &s.sido)] {
+            for successor in list {
+                levels.push(level);
+                let is_given = level == "emd" && given.contains(successor.old.as_str());
+                sources.push(if is_given { "successors" } else { "derived" });
+                all.push(successor.clone());
+            }
+        }
+        let mut columns = vec![("level", Arc::new(StringArray::from(levels)) as ArrayRef)];
+        columns.extend(successor_columns(&all));
+        columns.push(("source", Arc::new(StringArray::from(sources))));
+        RecordBatch::try_from_iter(columns).expect("columns of one length")
     }
 
     /// The codes the geography of `day` counts elsewhere: (recorded, counted as), sorted.
@@ -178,6 +232,40 @@ impl History {
         moved.sort();
         moved
     }
+}
+
+/// Successors in the `successors` table's columns: old_code, new_code, changed_on.
+pub fn successors_batch(list: &[Successor]) -> RecordBatch {
+    RecordBatch::try_from_iter(successor_columns(list)).expect("columns of one length")
+}
+
+fn successor_columns(list: &[Successor]) -> Vec<(&'static str, ArrayRef)> {
+    vec![
+        (
+            "old_code",
+            Arc::new(
+                list.iter()
+                    .map(|s| Some(s.old.as_str()))
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "new_code",
+            Arc::new(
+                list.iter()
+                    .map(|s| Some(s.new.as_str()))
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "changed_on",
+            Arc::new(
+                list.iter()
+                    .map(|s| Some(s.changed_on))
+                    .collect::<Date32Array>(),
+            ),
+        ),
+    ]
 }
 
 /// The old codes of successor rows that lead back to themselves, each with the chain.

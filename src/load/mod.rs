@@ -303,11 +303,13 @@ fn read_file(
                 "an HTML page, not CSV, XLSX or Parquet: save the export as CSV or XLSX",
             ));
         }
-        Sniffed::Text if sink.takes_official() && official::is_official_text(&head[..n]) => {
+        Sniffed::Text if sink.takes_official() && official::text_encoding(&head[..n]).is_some() => {
             let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+            sha256 = Some(format!("{:x}", Sha256::digest(&bytes)));
             let rows = official::read_text(&bytes, path)?;
             left_out = official::check(&rows, &mut sink)?;
-            (Format::OfficialText, None)
+            let encoding = official::text_encoding(&bytes).map(String::from);
+            (Format::OfficialText, encoding)
         }
         Sniffed::Text => {
             let hasher = Arc::new(std::sync::Mutex::new(Sha256::new()));

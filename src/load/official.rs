@@ -64,9 +64,8 @@ pub fn is_official_header(names: &[String]) -> bool {
 /// The text form's first line decoded, when the bytes are that form: CP949 as published,
 /// or UTF-8 when saved again so.
 fn text_header(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &[u8])> {
-    let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
-    let line = bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]);
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let line = lines(bytes).next().unwrap_or_default();
     for encoding in [encoding_rs::UTF_8, encoding_rs::EUC_KR] {
         let (text, had_errors) = encoding.decode_without_bom_handling(line);
         if !had_errors && text.split_whitespace().eq(HEADER.iter().copied()) {
@@ -76,9 +75,15 @@ fn text_header(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &[u8])> 
     None
 }
 
-/// Whether the first bytes of a text file are the official file's header line.
-pub fn is_official_text(head: &[u8]) -> bool {
-    text_header(head).is_some()
+/// The encoding of a text file whose first bytes are the official file's header line.
+pub fn text_encoding(head: &[u8]) -> Option<&'static str> {
+    text_header(head).map(|(encoding, _)| {
+        if encoding == encoding_rs::UTF_8 {
+            "UTF-8"
+        } else {
+            "CP949"
+        }
+    })
 }
 
 /// The rows of the text form. Each column runs from the first byte of its header name to
@@ -86,11 +91,6 @@ pub fn is_official_text(head: &[u8]) -> bool {
 pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
     let (encoding, header) = text_header(bytes)
         .ok_or_else(|| Error::input(path, "not the 행정기관코드 file: no header line"))?;
-    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
     let mut starts = Vec::with_capacity(HEADER.len());
     let mut in_word = false;
     for (i, b) in header.iter().enumerate() {
@@ -101,9 +101,8 @@ pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
         in_word = !space;
     }
     let mut rows = Vec::new();
-    let body = &bytes[bom..];
-    for (i, line) in body.split(|b| *b == b'\n').enumerate().skip(1) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    for (i, line) in lines(body).enumerate().skip(1) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -121,6 +120,30 @@ pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
         });
     }
     Ok(rows)
+}
+
+/// The lines of a text, each without its end: CRLF, LF and CR each end one, as the CSV reader
+/// counts them.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr2(b'\n', b'\r', text) {
+            Some(end) => {
+                let next = if text[end..].starts_with(b"\r\n") {
+                    end + 2
+                } else {
+                    end + 1
+                };
+                rest = Some(&text[next..]);
+                Some(&text[..end])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 /// The rows of the spreadsheet form, after its header row (`first_row` is the 0-based

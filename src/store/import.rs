@@ -343,41 +343,24 @@ fn check_succession(
     duplicates: &[Vec<u64>],
     results: &mut [cross::CrossChecked],
 ) -> Result<(), Error> {
-    use crate::check::cross::succession::{TeamRow, abolished_hosts, successor_cycles};
-    use crate::geography::{History, regions_of, successors_of};
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    use crate::check::cross::succession::{abolished_hosts, given_successors, successor_cycles};
+    use crate::geography::{History, regions_of};
     let at = |name: &str| tables.iter().position(|t| t.table == name);
+    // The rows every other rule accepted, with their lines.
     let rows = |i: usize, results: &[cross::CrossChecked]| {
         let mut left_out = results[i].excluded.clone();
         left_out.extend(&duplicates[i]);
         left_out.sort_unstable();
         read::read_rows_with_lines(&dir.join(&tables[i].parquet), &left_out)
     };
-    let lines = |batch: &datafusion::arrow::array::RecordBatch| -> Vec<u64> {
-        batch
-            .column_by_name(crate::check::LINE_COLUMN)
-            .map(|c| {
-                c.as_primitive::<Int64Type>()
-                    .values()
-                    .iter()
-                    .map(|l| *l as u64)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let Some(regions_at) = at("regions") else {
         return Ok(());
     };
     let regions = regions_of(&rows(regions_at, results)?);
-    let mut given = Vec::new();
-    if let Some(i) = at("successors") {
-        let batch = rows(i, results)?;
-        given = lines(&batch)
-            .into_iter()
-            .zip(successors_of(&batch))
-            .collect();
-    }
+    let given = match at("successors") {
+        Some(i) => given_successors(&rows(i, results)?),
+        None => Vec::new(),
+    };
     let plain: Vec<_> = given.iter().map(|(_, s)| s.clone()).collect();
     let history = History::new(regions, &plain);
     if let Some(i) = at("successors") {
@@ -387,32 +370,9 @@ fn check_succession(
         results[i].excluded.sort_unstable();
     }
     if let Some(i) = at("teams") {
-        let batch = rows(i, results)?;
-        let codes = batch
-            .column_by_name("emd_code")
-            .map(|c| c.as_string::<i32>().clone());
-        let dates = |name: &str| {
-            batch
-                .column_by_name(name)
-                .map(|c| c.as_primitive::<Date32Type>().clone())
-        };
-        if let (Some(codes), Some(from), Some(to)) =
-            (codes, dates("established_on"), dates("closed_on"))
-        {
-            let teams: Vec<TeamRow> = lines(&batch)
-                .into_iter()
-                .enumerate()
-                .map(|(k, line)| TeamRow {
-                    line,
-                    emd_code: codes.value(k).to_string(),
-                    established_on: from.value(k),
-                    closed_on: to.is_valid(k).then(|| to.value(k)),
-                })
-                .collect();
-            let warnings = abolished_hosts(&tables[i].source.file, &history, &teams);
-            results[i].problems.extend(warnings);
-            results[i].problems.sort_by_key(|p| p.line);
-        }
+        let warnings = abolished_hosts(&tables[i].source.file, &history, &rows(i, results)?);
+        results[i].problems.extend(warnings);
+        results[i].problems.sort_by_key(|p| p.line);
     }
     Ok(())
 }

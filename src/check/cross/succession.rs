@@ -1,19 +1,34 @@
-//! Takes the accepted rows of `regions`, `successors` and `teams` and gives the rules of codes
-//! over time: a successor row that leads back to its own code (`cycle`), and a team whose
-//! host 읍면동 is abolished without a successor while the team is active (a warning).
+//! Takes the accepted rows of `regions`, `successors` and `teams` (with their lines) and gives
+//! the rules of codes over time: a successor row that leads back to its own code (`cycle`),
+//! and a team whose host 읍면동 is abolished without a successor while the team is active (a
+//! warning).
 
 use std::collections::{HashMap, HashSet};
 
-use crate::check::{Problem, Severity};
-use crate::geography::{History, Successor, cycles};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+
+use crate::check::{LINE_COLUMN, Problem, Severity};
+use crate::geography::{History, Successor, cycles, successors_of};
 use crate::period::format_date;
 
-/// A team row as the rule reads it.
-pub struct TeamRow {
-    pub line: u64,
-    pub emd_code: String,
-    pub established_on: i32,
-    pub closed_on: Option<i32>,
+/// The lines of rows read back with the line column.
+fn lines(batch: &RecordBatch) -> Vec<u64> {
+    batch
+        .column_by_name(LINE_COLUMN)
+        .map(|c| {
+            c.as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .map(|l| *l as u64)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The export's successor rows, each with its line.
+pub fn given_successors(batch: &RecordBatch) -> Vec<(u64, Successor)> {
+    lines(batch).into_iter().zip(successors_of(batch)).collect()
 }
 
 /// The `cycle` problems of the export's successor rows (each with its line), and the lines
@@ -47,9 +62,21 @@ pub fn successor_cycles(
     (problems, lines)
 }
 
-/// Warnings for teams whose host 읍면동 is abolished, with no successor, while the team is
-/// active: from that day the team hosts no 읍면동 in force, in any geography.
-pub fn abolished_hosts(file: &str, history: &History, teams: &[TeamRow]) -> Vec<Problem> {
+/// Warnings for teams (rows with their lines) whose host 읍면동 is abolished, with no
+/// successor, while the team is active: from that day the team hosts no 읍면동 in force, in
+/// any geography.
+pub fn abolished_hosts(file: &str, history: &History, teams: &RecordBatch) -> Vec<Problem> {
+    let text = |name| teams.column_by_name(name).map(|c| c.as_string::<i32>());
+    let date = |name| {
+        teams
+            .column_by_name(name)
+            .map(|c| c.as_primitive::<Date32Type>())
+    };
+    let (Some(hosts), Some(from), Some(to)) =
+        (text("emd_code"), date("established_on"), date("closed_on"))
+    else {
+        return Vec::new();
+    };
     let succeeded: HashSet<&str> = history
         .successors
         .emd
@@ -62,22 +89,24 @@ pub fn abolished_hosts(file: &str, history: &History, teams: &[TeamRow]) -> Vec<
         .filter_map(|r| Some((r.emd_code.as_str(), r.valid_to?)))
         .filter(|(code, _)| !succeeded.contains(code))
         .collect();
-    teams
-        .iter()
-        .filter_map(|t| {
-            let day = *abolished.get(t.emd_code.as_str())?;
-            let active = t.established_on < day && t.closed_on.is_none_or(|c| day < c);
+    lines(teams)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, line)| {
+            let host = hosts.value(k);
+            let day = *abolished.get(host)?;
+            let active = from.value(k) < day && (to.is_null(k) || day < to.value(k));
             active.then(|| Problem {
                 severity: Severity::Warning,
                 file: file.to_string(),
-                line: t.line,
+                line,
                 column: "emd_code".into(),
                 rule: "host abolished".into(),
                 detail: format!(
                     "abolished on {} without a successor while the team is active",
                     format_date(day)
                 ),
-                value: t.emd_code.clone(),
+                value: host.to_string(),
             })
         })
         .collect()
