@@ -23,7 +23,8 @@
 --   total is asked at its own level (--level sido --region 28 gives the row of 인천).
 -- - The name of a 시도 or 시군구 code is the one on its latest row in force on the geography
 --   day, else on its latest row (latest valid_from, then highest emd_code): names can differ
---   between rows of one code. An 읍면동's name is that of the code it counts as.
+--   between rows of one code. An 읍면동's name is that of the code it counts as (its own
+--   when the regions lack that code: an older export keyed by a newer one's geography).
 -- - A dated thing is active on D when start <= D and (end is null or D < end); a region
 --   with a null valid_from has been valid since always.
 
@@ -32,7 +33,7 @@
 -- geography (`unit`, its code of the geography day, or itself) and that one's region key at
 -- each level; valid_from and valid_to stay those of the recorded code.
 WITH geo AS (
-    SELECT r.emd_code, g.unit, g.sgg_code, g.sido_code, r.valid_from, r.valid_to
+    SELECT r.emd_code, r.emd_name, g.unit, g.sgg_code, g.sido_code, r.valid_from, r.valid_to
     FROM regions r
     JOIN geo_units g ON g.emd_code = r.emd_code
 ),
@@ -64,8 +65,8 @@ UNION ALL
 SELECT 'sgg', g.emd_code, g.unit, g.sgg_code AS unit_sgg, g.sgg_code AS region_code, COALESCE(n.sgg_name, g.sgg_code), g.valid_from, g.valid_to
 FROM geo g LEFT JOIN sgg_names n ON n.sgg_code = g.sgg_code
 UNION ALL
-SELECT 'emd', g.emd_code, g.unit, g.sgg_code, g.unit AS region_code, u.emd_name, g.valid_from, g.valid_to
-FROM geo g JOIN regions u ON u.emd_code = g.unit;
+SELECT 'emd', g.emd_code, g.unit, g.sgg_code, g.unit AS region_code, COALESCE(u.emd_name, g.emd_name), g.valid_from, g.valid_to
+FROM geo g LEFT JOIN regions u ON u.emd_code = g.unit;
 
 -- view: level_regions
 -- The recorded 읍면동 codes in scope, whatever their dates, with the 읍면동 they count as and

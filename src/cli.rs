@@ -45,6 +45,50 @@ pub enum Command {
     Store(StoreArgs),
     /// Bring regions up to date from the official 행정기관코드 file
     Regions(RegionsArgs),
+    /// Show what changed between two exports for a period: every figure value, then the
+    /// rows behind the changes (exit 0: nothing changed, 1: something did, 2: trouble)
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier export: an export folder or a store
+    #[arg(long, value_name = "DIR|STORE")]
+    pub old: PathBuf,
+
+    /// The later export: an export folder or a store; its regions and successors key both
+    #[arg(long, value_name = "DIR|STORE")]
+    pub new: PathBuf,
+
+    #[command(flatten)]
+    pub period: PeriodArgs,
+
+    /// The level rows are grouped by
+    #[arg(long, value_enum, default_value_t = RegionLevel::National)]
+    pub level: RegionLevel,
+
+    /// Keep the 읍면동 whose code starts with this 시도 (2), 시군구 (5) or 읍면동 (10) code
+    #[arg(long, value_name = "CODE")]
+    pub region: Option<String>,
+
+    /// Compare this figure only [default: every figure of the catalogue]
+    #[arg(long, value_name = "NAME")]
+    pub figure: Option<String>,
+
+    /// List the rows behind the changes one by one, besides counting them per region
+    #[arg(long)]
+    pub rows: bool,
+
+    /// Text encoding of CSV files
+    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+    pub encoding: Encoding,
+
+    /// Memory joins, sorts and distinct counts may reserve before they spill (e.g. 2G)
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "2G")]
+    pub memory_limit: usize,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,13 +6,15 @@
 //! [`contract`] holds the data contract as data, [`period`] the reporting periods,
 //! [`geography`] the regions' codes over time,
 //! [`diagnostics`] the errors and the exit codes, [`cli`] and [`commands`] the command line,
-//! [`side_by_side`] the work spread over the cores.
+//! [`side_by_side`] the work spread over the cores, [`diff`] the revisions between two
+//! exports.
 
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod contract;
 pub mod diagnostics;
+pub mod diff;
 pub mod geography;
 pub mod load;
 pub mod output;

@@ -78,6 +78,13 @@ pub fn to_csv(table: &ResultTable) -> Result<Vec<u8>, Error> {
 
 /// A JSON array of objects, one per row, keys in column order.
 pub fn to_json(table: &ResultTable) -> Result<Vec<u8>, Error> {
+    let mut text = serde_json::to_vec_pretty(&json_rows(table)).expect("JSON values serialize");
+    text.push(b'\n');
+    Ok(text)
+}
+
+/// The rows of a table as JSON objects, keys in column order.
+pub fn json_rows(table: &ResultTable) -> Value {
     let names = table.names();
     let mut rows = Vec::with_capacity(table.num_rows());
     for batch in &table.batches {
@@ -89,9 +96,7 @@ pub fn to_json(table: &ResultTable) -> Result<Vec<u8>, Error> {
             rows.push(Value::Object(object));
         }
     }
-    let mut text = serde_json::to_vec_pretty(&rows).expect("JSON values serialize");
-    text.push(b'\n');
-    Ok(text)
+    Value::Array(rows)
 }
 
 fn json_value(array: &dyn Array, i: usize) -> Value {
@@ -170,24 +175,59 @@ fn fixed_creation_time() -> ExcelDateTime {
 
 /// One sheet named `sheet`: header row, numbers as numbers, dates as dates.
 pub fn to_xlsx(table: &ResultTable, sheet: &str) -> Result<Vec<u8>, Error> {
-    let xlsx = |e: rust_xlsxwriter::XlsxError| Error::query("writing XLSX", e);
+    to_xlsx_sheets(&[Sheet {
+        name: sheet,
+        table,
+        numbers_as_text: &[],
+    }])
+}
+
+/// A result table as a sheet of a workbook.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub table: &'a ResultTable,
+    /// Text columns whose cells are written as numbers where they read as one (values of
+    /// several figures in one column).
+    pub numbers_as_text: &'a [&'a str],
+}
+
+/// A workbook of several sheets, each as [`to_xlsx`] writes one.
+pub fn to_xlsx_sheets(sheets: &[Sheet]) -> Result<Vec<u8>, Error> {
     let mut workbook = Workbook::new();
     workbook.set_properties(
         &rust_xlsxwriter::DocProperties::new().set_creation_datetime(&fixed_creation_time()),
     );
-    let worksheet = workbook.add_worksheet();
-    worksheet.set_name(sheet).map_err(xlsx)?;
+    for sheet in sheets {
+        write_sheet(workbook.add_worksheet(), sheet)?;
+    }
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
+    Error::query("writing XLSX", e)
+}
+
+fn write_sheet(worksheet: &mut rust_xlsxwriter::Worksheet, sheet: &Sheet) -> Result<(), Error> {
+    let xlsx = xlsx_error;
+    let table = sheet.table;
+    worksheet.set_name(sheet.name).map_err(xlsx)?;
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    for (c, name) in table.names().iter().enumerate() {
+    let names = table.names();
+    for (c, name) in names.iter().enumerate() {
         worksheet
             .write_string_with_format(0, c as u16, name, &bold)
             .map_err(xlsx)?;
     }
+    let numeric: Vec<bool> = names
+        .iter()
+        .map(|n| sheet.numbers_as_text.contains(&n.as_str()))
+        .collect();
     let mut r = 1u32;
     for batch in &table.batches {
         for i in 0..batch.num_rows() {
             for (c, column) in batch.columns().iter().enumerate() {
+                let as_number = numeric[c];
                 let c = c as u16;
                 if column.is_null(i) {
                     continue;
@@ -218,7 +258,14 @@ pub fn to_xlsx(table: &ResultTable, sheet: &str) -> Result<Vec<u8>, Error> {
                                 .map_err(|e| Error::query("formatting a result", e))?
                                 .value(i)
                                 .to_string();
-                        worksheet.write_string(r, c, text).map_err(xlsx)?;
+                        match text.parse::<f64>() {
+                            Ok(x) if as_number && x.is_finite() => {
+                                worksheet.write_number(r, c, x).map_err(xlsx)?;
+                            }
+                            _ => {
+                                worksheet.write_string(r, c, text).map_err(xlsx)?;
+                            }
+                        }
                     }
                 }
             }
@@ -227,7 +274,7 @@ pub fn to_xlsx(table: &ResultTable, sheet: &str) -> Result<Vec<u8>, Error> {
     }
     worksheet.set_freeze_panes(1, 0).map_err(xlsx)?;
     worksheet.autofit();
-    workbook.save_to_buffer().map_err(xlsx)
+    Ok(())
 }
 
 pub fn excel_date(d: chrono::NaiveDate) -> Result<ExcelDateTime, rust_xlsxwriter::XlsxError> {

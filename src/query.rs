@@ -253,6 +253,35 @@ impl<'s> Engine<'s> {
         Ok(self.history.get_or_init(|| history))
     }
 
+    /// An empty session on the engine's memory pool.
+    pub fn context(&self) -> SessionContext {
+        let mut config = SessionConfig::new()
+            .with_target_partitions(self.partitions)
+            .with_information_schema(true);
+        config.options_mut().sql_parser.collect_spans = true;
+        SessionContext::new_with_config_rt(config, self.runtime.clone())
+    }
+
+    /// The engine with regions keyed by `history` instead of its store's own: another
+    /// export's regions and successors, so that two exports are keyed alike (`diff`).
+    pub fn keyed_by(self, history: History) -> Engine<'s> {
+        let _ = self.history.set(history);
+        self
+    }
+
+    /// Registers every table of the contract in `ctx` as `<prefix><table>`: the store's
+    /// accepted rows, or no rows where the export has no such table.
+    pub async fn register_tables(&self, ctx: &SessionContext, prefix: &str) -> Result<(), Error> {
+        for spec in TABLES {
+            let name = format!("{prefix}{}", spec.name);
+            match self.store.table(spec.name) {
+                Some(table) => self.register_stored(ctx, table, &name).await?,
+                None => register_empty(ctx, spec.name, &name)?,
+            }
+        }
+        Ok(())
+    }
+
     /// `geo_units` and `geo_codes` of the prelude for the geography of `params`, worked out
     /// once per day and kept for the engine's later sessions.
     fn register_geography(&self, ctx: &SessionContext, params: &Params) -> Result<(), Error> {
@@ -279,8 +308,13 @@ impl<'s> Engine<'s> {
         register_batch(ctx, "geo_codes", codes)
     }
 
-    fn has(&self, table: &str) -> bool {
-        table == "team_areas" || self.store.table(table).is_some()
+    /// The first optional table `query` needs that the export does not have.
+    pub fn lacks(&self, query: &QueryFile) -> Option<&'static str> {
+        query
+            .needs
+            .iter()
+            .copied()
+            .find(|table| *table != "team_areas" && self.store.table(table).is_none())
     }
 
     /// Stops when a table the query reads, or a table its rows hang from, has rejected rows,
@@ -323,8 +357,8 @@ impl<'s> Engine<'s> {
         &self,
         ctx: &SessionContext,
         table: &StoredTable,
+        name: &str,
     ) -> Result<(), Error> {
-        let name = table.spec.name;
         let context = format!("opening table {name} of the store");
         let path = table.parquet.display().to_string();
         let url = ListingTableUrl::parse(&path).map_err(datafusion_error(context.clone()))?;
@@ -390,11 +424,7 @@ impl<'s> Engine<'s> {
         sql: &str,
         params: Option<(&Params, &[Period])>,
     ) -> Result<(SessionContext, Vec<(String, ScalarValue)>), Error> {
-        let mut config = SessionConfig::new()
-            .with_target_partitions(self.partitions)
-            .with_information_schema(true);
-        config.options_mut().sql_parser.collect_spans = true;
-        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
+        let ctx = self.context();
         let views = if params.is_some() {
             prelude_views()
         } else {
@@ -419,21 +449,11 @@ impl<'s> Engine<'s> {
         self.require_clean(&tables)?;
         for name in &tables {
             match self.store.table(name) {
-                Some(table) => self.register_stored(&ctx, table).await?,
+                Some(table) => self.register_stored(&ctx, table, name).await?,
                 // No team_areas file means no 읍면동 served beyond their hosts; no successors
                 // file, none beyond those the regions' history gives.
                 None if [&TEAM_AREAS, &SUCCESSORS].iter().any(|t| t.name == *name) => {
-                    let spec = if *name == TEAM_AREAS.name {
-                        &TEAM_AREAS
-                    } else {
-                        &SUCCESSORS
-                    };
-                    let context = format!("registering {name}");
-                    let schema = Arc::new(Schema::new(contract_fields(spec)));
-                    let empty = MemTable::try_new(schema, vec![vec![]])
-                        .map_err(datafusion_error(context.clone()))?;
-                    ctx.register_table(*name, Arc::new(empty))
-                        .map_err(datafusion_error(context))?;
+                    register_empty(&ctx, name, name)?;
                 }
                 None => {}
             }
@@ -466,13 +486,11 @@ impl<'s> Engine<'s> {
 
     /// Runs a figure of the catalogue.
     pub async fn figure(&self, query: &QueryFile, params: &Params) -> Result<ResultTable, Error> {
-        for table in query.needs {
-            if !self.has(table) {
-                return Err(Error::Usage(format!(
-                    "figure {} needs the optional table `{table}`, which the export does not have",
-                    query.name
-                )));
-            }
+        if let Some(table) = self.lacks(query) {
+            return Err(Error::Usage(format!(
+                "figure {} needs the optional table `{table}`, which the export does not have",
+                query.name
+            )));
         }
         let mut params = params.clone();
         if let Some(level) = query.fixed_level {
@@ -501,8 +519,23 @@ impl<'s> Engine<'s> {
     }
 }
 
+/// Registers the contract's table `spec` with no rows under `name`.
+fn register_empty(ctx: &SessionContext, spec: &str, name: &str) -> Result<(), Error> {
+    let spec = TABLES
+        .iter()
+        .find(|t| t.name == spec)
+        .expect("a table of the contract");
+    let context = format!("registering {name}");
+    let schema = Arc::new(Schema::new(contract_fields(spec)));
+    let empty =
+        MemTable::try_new(schema, vec![vec![]]).map_err(datafusion_error(context.clone()))?;
+    ctx.register_table(name, Arc::new(empty))
+        .map_err(datafusion_error(context))?;
+    Ok(())
+}
+
 /// Registers a table held in memory.
-fn register_batch(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), Error> {
+pub fn register_batch(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), Error> {
     let context = format!("registering {name}");
     let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
         .map_err(datafusion_error(context.clone()))?;

@@ -2,6 +2,7 @@
 //! the results to the output stage. Gives the exit status of a command that finished.
 
 mod check;
+mod diff;
 mod import;
 mod list;
 mod query;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> Result<ExitStatus, Error> {
         Command::Import(args) => import::run(&args),
         Command::Store(args) => store::run(&args),
         Command::Regions(args) => regions::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 
@@ -141,6 +143,28 @@ fn rebase_scope(engine: &Engine, params: &mut Params) -> Result<(), Error> {
 
 /// Writes a result table where and how it was asked for.
 fn write_result(table: &ResultTable, args: &OutputArgs, sheet: &str) -> Result<(), Error> {
+    let format = output_format(args)?;
+    let bytes = match format {
+        OutputFormat::Table => output::to_text_table(table)?,
+        OutputFormat::Csv => output::to_csv(table)?,
+        OutputFormat::Json => output::to_json(table)?,
+        OutputFormat::Xlsx => output::to_xlsx(table, sheet)?,
+        OutputFormat::Parquet => output::to_parquet(table)?,
+    };
+    write_output(args, &bytes)
+}
+
+/// Writes `bytes` to --out, whole or not at all, or to stdout.
+fn write_output(args: &OutputArgs, bytes: &[u8]) -> Result<(), Error> {
+    match &args.out {
+        Some(path) => output::write_atomically(path, bytes),
+        None => write_stdout(bytes),
+    }
+}
+
+/// The form asked for: --format, else --out's extension, else a table on a terminal and
+/// CSV otherwise. Binary forms are refused on a terminal.
+fn output_format(args: &OutputArgs) -> Result<OutputFormat, Error> {
     let from_extension = args.out.as_ref().and_then(|p| {
         match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(OutputFormat::Csv),
@@ -162,17 +186,7 @@ fn write_result(table: &ResultTable, args: &OutputArgs, sheet: &str) -> Result<(
             "XLSX and Parquet are not for a terminal: give --out FILE or redirect stdout".into(),
         ));
     }
-    let bytes = match format {
-        OutputFormat::Table => output::to_text_table(table)?,
-        OutputFormat::Csv => output::to_csv(table)?,
-        OutputFormat::Json => output::to_json(table)?,
-        OutputFormat::Xlsx => output::to_xlsx(table, sheet)?,
-        OutputFormat::Parquet => output::to_parquet(table)?,
-    };
-    match &args.out {
-        Some(path) => output::write_atomically(path, &bytes),
-        None => write_stdout(&bytes),
-    }
+    Ok(format)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly.

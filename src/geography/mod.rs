@@ -149,6 +149,30 @@ impl History {
         }
     }
 
+    /// This history with the 읍면동 rows of `other` it lacks, each its own unit: an older
+    /// export keyed by this one's regions and successors.
+    pub fn with_rows_of(&self, other: &[Region]) -> History {
+        let known: HashSet<&str> = self.regions.iter().map(|r| r.emd_code.as_str()).collect();
+        let lacking: Vec<Region> = other
+            .iter()
+            .filter(|r| !known.contains(r.emd_code.as_str()))
+            .cloned()
+            .collect();
+        if lacking.is_empty() {
+            return self.clone();
+        }
+        let given: Vec<Successor> = self
+            .successors
+            .emd
+            .iter()
+            .filter(|s| self.successors.given.contains(&s.old))
+            .cloned()
+            .collect();
+        let mut regions = self.regions.clone();
+        regions.extend(lacking);
+        History::new(regions, &given)
+    }
+
     /// Where every recorded 읍면동 code counts on `day` (`None`: as recorded).
     pub fn units(&self, day: Option<i32>) -> Vec<Unit> {
         self.levels.units(&self.regions, day)

@@ -22,7 +22,7 @@ use crate::diagnostics::Error;
 use crate::load::{Encoding, Source};
 use crate::progress::Progress;
 pub use folders::{KeptStore, default_store_dir, kept_stores};
-pub use manifest::{Manifest, TableEntry};
+pub use manifest::{MANIFEST, Manifest, TableEntry};
 use read::{StoredRows, read_problems};
 
 const TABLES_DIR: &str = "tables";
