@@ -81,6 +81,47 @@ done
 measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 3y" ":" "$duckdb" -f "$sqlfile"
 measure "hubstat query visits --level sido, store without --data" "parquet 3y" ":" "$hubstat" query visits --store "$store-parquet" --period "$period" --level sido
 
+# diff: the three CSV years against a revision of them: every 5,000th visit removed, every
+# 7,000th of another channel, every 9,000th moved to 2020-12-31, 1,000 added, every 500th
+# staff row still open given an end. The other tables are the same files (hard links).
+revised="$data/csv-revised"
+if [ ! -f "$revised/visits.csv" ]; then
+  mkdir -p "$revised"
+  for f in "$data"/csv/*.csv; do ln -f "$f" "$revised/$(basename "$f")"; done
+  rm "$revised/visits.csv" "$revised/staff.csv"
+  awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR % 5000 == 0 { next }
+    NR % 7000 == 0 { $6 = "기타" } NR % 9000 == 0 { $5 = "2020-12-31" } { print }
+    END { for (i = 1; i <= 1000; i++) print "VX" sprintf("%07d", i), "1111051500", "", "HX" i, "2020-11-15", "방문", "노인" }' \
+    "$data/csv/visits.csv" > "$revised/visits.csv"
+  awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR % 500 == 0 && $7 == "" { $7 = "2020-11-01" } { print }' \
+    "$data/csv/staff.csv" > "$revised/staff.csv"
+fi
+"$hubstat" import --data "$revised" --store "$store-revised" >/dev/null
+diff_sql() {
+  local on="o.visit_id = n.visit_id" s e
+  s=$("$python" -c "import sys; y, q = sys.argv[1].split('Q'); print(f'{y}-{3 * int(q) - 2:02d}-01')" "$1")
+  e=$("$python" -c "import sys, calendar; y, q = map(int, sys.argv[1].split('Q')); m = 3 * q; print(f'{y}-{m:02d}-{calendar.monthrange(y, m)[1]}')" "$1")
+  cat <<SQL
+CREATE VIEW o AS SELECT * FROM read_csv('$data/csv/visits.csv', all_varchar = true);
+CREATE VIEW n AS SELECT * FROM read_csv('$revised/visits.csv', all_varchar = true);
+WITH k AS (
+  SELECT visit_id FROM o WHERE visited_on BETWEEN '$s' AND '$e'
+  UNION SELECT visit_id FROM n WHERE visited_on BETWEEN '$s' AND '$e'
+)
+SELECT CASE WHEN o.visit_id IS NULL THEN 'added' WHEN n.visit_id IS NULL THEN 'removed' ELSE 'changed' END AS change, count(*)
+FROM (SELECT * FROM o SEMI JOIN k USING (visit_id)) o FULL JOIN (SELECT * FROM n SEMI JOIN k USING (visit_id)) n ON $on
+WHERE o.visit_id IS NULL OR n.visit_id IS NULL
+   OR (o.emd_code, o.team_id, o.household_id, o.visited_on, o.channel, o.target_group)
+      IS DISTINCT FROM (n.emd_code, n.team_id, n.household_id, n.visited_on, n.channel, n.target_group)
+GROUP BY 1;
+SQL
+}
+diff_sql "$period" > "$sqlfile"
+measure "DuckDB CLI: visits added, removed and changed, two CSV exports in place" "csv 3y, twice" ":" "$duckdb" -f "$sqlfile"
+# diff exits 1 when something changed, as here.
+measure "hubstat diff --level sido (every figure, then the rows of every table), two stores" "csv 3y, twice" ":" \
+  sh -c "'$hubstat' diff --old '$store-csv' --new '$store-revised' --period $period --level sido; [ \$? -le 1 ]"
+
 ten="$store-ten"
 "$python" bench/duckdb_figures.py --sql "$data/ten" visits sido "$period" > "$sqlfile"
 measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 10y" ":" "$duckdb" -f "$sqlfile"
