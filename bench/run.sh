@@ -142,6 +142,9 @@ measure "hubstat report quarterly, from the store" "parquet 10y" ":" "$hubstat" 
   echo "|---|---|---|---|"
   cat "$body"
   echo
+  echo "\`diff\` computes all ten figures on both exports and compares the rows of all eleven"
+  echo "tables; the DuckDB row compares the visits alone (both find the same rows)."
+  echo
   echo "\"From the store\" runs bring the store up to date first (nothing changed: the files"
   echo "are only looked at), then read the Parquet tables in place. See bench/README.md for"
   echo "the targets and what was tried."
