@@ -74,6 +74,12 @@ const PLACINGS: [Placing; 11] = [
         counts: "(t.valid_from IS NULL OR t.valid_from <= {E}) AND (t.valid_to IS NULL OR {S} < t.valid_to)",
     },
     Placing {
+        table: "successors",
+        parent: None,
+        emd: Some("t.old_code"),
+        counts: "TRUE",
+    },
+    Placing {
         table: "teams",
         parent: None,
         emd: Some("t.emd_code"),
@@ -126,12 +132,6 @@ const PLACINGS: [Placing; 11] = [
         parent: None,
         emd: None,
         counts: "t.year = {Y}",
-    },
-    Placing {
-        table: "successors",
-        parent: None,
-        emd: Some("t.old_code"),
-        counts: "TRUE",
     },
 ];
 
