@@ -31,7 +31,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Compute one figure of the catalogue (see `hubstat list`)
     Query(QueryArgs),
-    /// Run a read-only SQL query over the checked tables
+    /// Run a read-only SQL query over the checked tables, or a shell of them (no query)
     Sql(SqlArgs),
     /// Make a report (workbook and chart images) from a template
     Report(ReportArgs),
@@ -411,8 +411,9 @@ fn parse_generated_at(s: &str) -> Result<NaiveDateTime, String> {
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
-    /// The query text (or use --file)
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    /// The query text (or use --file); with neither, statements are read from standard
+    /// input: an interactive shell on a terminal, a script from a pipe
+    #[arg(conflicts_with = "file")]
     pub query: Option<String>,
 
     /// Read the query from this file

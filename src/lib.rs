@@ -7,7 +7,7 @@
 //! [`geography`] the regions' codes over time,
 //! [`diagnostics`] the errors and the exit codes, [`cli`] and [`commands`] the command line,
 //! [`side_by_side`] the work spread over the cores, [`diff`] the revisions between two
-//! exports.
+//! exports, [`shell`] the analyst's shell.
 
 pub mod check;
 pub mod cli;
@@ -25,6 +25,7 @@ pub mod query;
 pub mod region;
 pub mod render;
 pub mod report;
+pub mod shell;
 pub mod side_by_side;
 pub mod store;
 pub mod synth;

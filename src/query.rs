@@ -127,6 +127,11 @@ impl Params {
     }
 }
 
+/// The names of the figures' views, in order.
+pub fn view_names() -> Vec<&'static str> {
+    prelude_views().into_iter().map(|(name, _)| name).collect()
+}
+
 /// Named views of the prelude, in order, each with its SQL.
 fn prelude_views() -> Vec<(&'static str, &'static str)> {
     let mut views = Vec::new();
@@ -510,12 +515,36 @@ impl<'s> Engine<'s> {
     /// Runs an analyst's read-only SQL; with `params`, the prelude views and `$start`, `$end`,
     /// `$as_of`, `$level`, `$scope`, `$year`, `$year_start` are there too.
     pub async fn sql(&self, text: &str, params: Option<&Params>) -> Result<ResultTable, Error> {
-        refuse_writes(text)?;
+        self.sql_in(text, params, "the query").await
+    }
+
+    /// [`Engine::sql`], its errors placed in `what` (`<stdin>:3:8`).
+    pub async fn sql_in(
+        &self,
+        text: &str,
+        params: Option<&Params>,
+        what: &str,
+    ) -> Result<ResultTable, Error> {
+        refuse_writes(text, what)?;
         let periods = params.map(|p| vec![p.period]).unwrap_or_default();
         let (ctx, values) = self
             .session(text, params.map(|p| (p, periods.as_slice())))
             .await?;
-        run(&ctx, text, &values, "the query").await
+        run(&ctx, text, &values, what).await
+    }
+
+    /// The tables a statement can read: the store's, the optional ones it stands in for
+    /// with no rows, and the successors in effect.
+    pub fn table_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = TABLES
+            .iter()
+            .map(|t| t.name)
+            .filter(|n| {
+                self.store.table(n).is_some() || *n == TEAM_AREAS.name || *n == SUCCESSORS.name
+            })
+            .collect();
+        names.push(REGION_SUCCESSORS);
+        names
     }
 }
 
@@ -619,8 +648,8 @@ async fn run(
 }
 
 /// Refuses anything but a query, before DataFusion sees it; SQLOptions guard again.
-fn refuse_writes(sql: &str) -> Result<(), Error> {
-    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e))?;
+fn refuse_writes(sql: &str, what: &str) -> Result<(), Error> {
+    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error(what, sql, e))?;
     if statements.len() != 1 {
         return Err(Error::Usage(format!(
             "hubstat sql runs one query at a time; this text holds {}",

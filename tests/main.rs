@@ -9,5 +9,6 @@ mod fuzz;
 mod geography;
 mod query;
 mod report;
+mod shell;
 mod store;
 mod synth;

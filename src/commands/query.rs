@@ -1,10 +1,14 @@
 //! `hubstat query NAME` and `hubstat sql`: a figure of the catalogue or an analyst's
 //! read-only SQL over the checked store, written as a table, CSV, JSON, XLSX or Parquet.
 
-use super::{engine_options, open_store, rebase_scope, runtime, write_result};
+use std::io::IsTerminal;
+
+use super::{engine_options, open_store, output_format, rebase_scope, runtime, write_result};
+use crate::cli::OutputArgs;
 use crate::cli::{QueryArgs, SqlArgs};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::query::{Engine, FIGURES, figure};
+use crate::query::{Engine, FIGURES, Params, figure};
+use crate::shell::{Mode, Shell};
 
 pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
     let query = figure(&args.name).ok_or_else(|| {
@@ -32,9 +36,14 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
 
 pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
     let text = match (&args.query, &args.file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
-        (None, None) => return Err(Error::Usage("give a query or --file FILE".into())),
+        (Some(text), _) => Some(text.clone()),
+        (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?),
+        (None, None) => None,
+    };
+    // The form is decided before the data is read, so that a wrong one costs nothing.
+    let mode = match text {
+        Some(_) => None,
+        None => Some(Mode::of_format(output_format(&args.output)?)?),
     };
     let store = open_store(&args.data)?;
     let mut params = args.figure.params(&store)?;
@@ -42,7 +51,30 @@ pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
     if let Some(params) = &mut params {
         rebase_scope(&engine, params)?;
     }
+    let (Some(text), None) = (text, mode) else {
+        let mode = mode.expect("a mode without a query");
+        return run_shell(&engine, params, mode, &args.output);
+    };
     let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
     write_result(&table, &args.output, "query")?;
     Ok(ExitStatus::Success)
+}
+
+/// The shell over standard input: interactive on a terminal, a script from a pipe. `--out`
+/// is where results go from the start, as `.output FILE` would send them.
+fn run_shell(
+    engine: &Engine,
+    params: Option<Params>,
+    mode: Mode,
+    output: &OutputArgs,
+) -> Result<ExitStatus, Error> {
+    let mut shell = Shell::new(engine, params, runtime()?, mode);
+    if let Some(path) = &output.out {
+        shell.send_output_to(path)?;
+    }
+    if std::io::stdin().is_terminal() {
+        shell.run_terminal()
+    } else {
+        shell.run_script(std::io::stdin().lock())
+    }
 }
