@@ -61,15 +61,7 @@ pub struct DiffArgs {
     pub new: PathBuf,
 
     #[command(flatten)]
-    pub period: PeriodArgs,
-
-    /// The level rows are grouped by
-    #[arg(long, value_enum, default_value_t = RegionLevel::National)]
-    pub level: RegionLevel,
-
-    /// Keep the 읍면동 whose code starts with this 시도 (2), 시군구 (5) or 읍면동 (10) code
-    #[arg(long, value_name = "CODE")]
-    pub region: Option<String>,
+    pub scope: ScopeArgs,
 
     /// Compare this figure only [default: every figure of the catalogue]
     #[arg(long, value_name = "NAME")]
@@ -278,9 +270,9 @@ pub struct PeriodArgs {
     pub to: Option<NaiveDate>,
 }
 
-/// What a figure is computed for, beyond its period.
+/// The period, level and region figures are asked for.
 #[derive(Debug, Args, Clone)]
-pub struct FigureArgs {
+pub struct ScopeArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
 
@@ -291,6 +283,13 @@ pub struct FigureArgs {
     /// Keep the 읍면동 whose code starts with this 시도 (2), 시군구 (5) or 읍면동 (10) code
     #[arg(long, value_name = "CODE")]
     pub region: Option<String>,
+}
+
+/// What a figure is computed for, and how its regions are keyed.
+#[derive(Debug, Args, Clone)]
+pub struct FigureArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 
     /// Key regions by the codes as recorded, or by the regions in force on the period's last
     /// day (end) or on a day (YYYY-MM-DD), following re-issued codes to their successors

@@ -22,7 +22,7 @@ use crate::store::{MANIFEST, Store};
 const MAX_SHEET_ROWS: usize = 1_048_575;
 
 pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
-    let Some(period) = args.period.resolve()? else {
+    let Some(period) = args.scope.period.resolve()? else {
         return Err(Error::Usage(
             "diff compares a period: give --period 2026Q2 or --from DATE --to DATE".into(),
         ));
@@ -67,13 +67,13 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
         .unwrap_or_default();
     let keyed = new.history()?.with_rows_of(&old_regions);
     let old = Engine::new(&old_store, options)?.keyed_by(keyed);
-    let scope = match &args.region {
+    let scope = match &args.scope.region {
         Some(code) => Some(check_scope(code, new_store)?),
         None => None,
     };
     let mut params = Params {
         period,
-        level: args.level,
+        level: args.scope.level,
         scope,
         geography: Geography::End,
     };

@@ -89,16 +89,16 @@ impl PeriodArgs {
 impl FigureArgs {
     /// The parameters of a figure, with the scope checked against the regions.
     fn params(&self, store: &Store) -> Result<Option<Params>, Error> {
-        let Some(period) = self.period.resolve()? else {
+        let Some(period) = self.scope.period.resolve()? else {
             return Ok(None);
         };
-        let scope = match &self.region {
+        let scope = match &self.scope.region {
             Some(code) => Some(check_scope(code, store)?),
             None => None,
         };
         Ok(Some(Params {
             period,
-            level: self.level,
+            level: self.scope.level,
             scope,
             geography: self.geography,
         }))

@@ -19,7 +19,7 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
             names.join(", ")
         ))
     })?;
-    let params_given = args.figure.period.resolve()?.is_some();
+    let params_given = args.figure.scope.period.resolve()?.is_some();
     if !params_given {
         return Err(Error::Usage(
             "a figure needs a period: --period 2020Q4 or --from DATE --to DATE".into(),
