@@ -135,6 +135,11 @@ fn ctrl_c_cancels_a_query_and_the_history_is_there_the_next_day() {
     shell.send_control('c').unwrap();
     shell.exp_string("cancelled").unwrap();
     shell.exp_string("hubstat> ").unwrap();
+    // Tab completes a table's name.
+    shell.send("SELECT count(*) AS n FROM team_are\t").unwrap();
+    shell.send_line(";").unwrap();
+    shell.exp_string("54").unwrap();
+    shell.exp_string("hubstat> ").unwrap();
     shell.send_line("SELECT 40 +").unwrap();
     shell.send_line("2 AS answer;").unwrap();
     shell.exp_string("42").unwrap();

@@ -171,3 +171,33 @@ pub fn run(shell: &mut Shell) -> Result<ExitStatus, Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(line: &str) -> (usize, Vec<String>) {
+        let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect();
+        let helper = ShellHelper {
+            tables: words(&["teams", "team_areas", "visits"]),
+            words: words(&["teams", "team_areas", "team_id", "visits", "visited_on"]),
+        };
+        let history = DefaultHistory::new();
+        let (start, pairs) = helper
+            .complete(line, line.len(), &Context::new(&history))
+            .unwrap();
+        (start, pairs.into_iter().map(|p| p.replacement).collect())
+    }
+
+    #[test]
+    fn names_complete_from_the_word_under_the_cursor() {
+        assert_eq!(
+            complete("SELECT * FROM vis"),
+            (14, vec!["visited_on".into(), "visits".into()])
+        );
+        assert_eq!(complete("select TEAM_A"), (7, vec!["team_areas".into()]));
+        assert_eq!(complete(".schema team_"), (8, vec!["team_areas".into()]));
+        assert_eq!(complete(".sc"), (0, vec![".schema".into()]));
+        assert_eq!(complete("SELECT 가"), (7, Vec::<String>::new()));
+    }
+}
