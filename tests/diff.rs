@@ -8,47 +8,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
 
-use crate::support::{code, copy_of_figures_data, hubstat, root, stderr, stdout};
-
-struct Case {
-    line: usize,
-    args: String,
-    exit: i32,
-    expected: String,
-}
-
-fn cases(text: &str) -> Vec<Case> {
-    let mut cases: Vec<Case> = Vec::new();
-    let mut open = false;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(args) = line.strip_prefix("> ") {
-            cases.push(Case {
-                line: i + 1,
-                args: args.to_string(),
-                exit: -1,
-                expected: String::new(),
-            });
-            open = true;
-        } else if line.starts_with('#') {
-            open = false;
-        } else if open {
-            let case = cases.last_mut().expect("a case is open");
-            match line.strip_prefix("exit ") {
-                Some(n) if case.exit < 0 => case.exit = n.parse().expect("an exit code"),
-                _ => {
-                    case.expected.push_str(line);
-                    case.expected.push('\n');
-                }
-            }
-        }
-    }
-    for case in &mut cases {
-        let kept = case.expected.trim_end_matches('\n').len();
-        case.expected.truncate(kept);
-        case.expected.push('\n');
-    }
-    cases
-}
+use crate::support::{cases, code, copy_of_figures_data, hubstat, root, stderr, stdout};
 
 fn run_file(name: &str) {
     let path = root().join("tests/diff").join(name);

@@ -1,38 +1,11 @@
 //! Each figure on a small hand-made export (tests/figures/data) against answers worked out
 //! by hand, written as text beside it (tests/figures/<figure>.test): a line `> ARGS` runs
-//! `hubstat query ARGS`, and the lines under it, up to a blank line, are the CSV it must print.
+//! `hubstat query ARGS`, and the lines under it, up to the next comment or command, are the CSV
+//! it must print (tests/support: `cases`).
 
 use std::fs;
 
-use crate::support::{TODAY, code, hubstat, root, stderr, stdout};
-
-struct Case {
-    line: usize,
-    args: String,
-    expected: String,
-}
-
-fn cases(text: &str) -> Vec<Case> {
-    let mut cases: Vec<Case> = Vec::new();
-    let mut open = false;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(args) = line.strip_prefix("> ") {
-            cases.push(Case {
-                line: i + 1,
-                args: args.to_string(),
-                expected: String::new(),
-            });
-            open = true;
-        } else if line.is_empty() {
-            open = false;
-        } else if open && !line.starts_with('#') {
-            let case = cases.last_mut().expect("a case is open");
-            case.expected.push_str(line);
-            case.expected.push('\n');
-        }
-    }
-    cases
-}
+use crate::support::{TODAY, cases, code, hubstat, root, stderr, stdout};
 
 fn run_file(figure: &str) {
     run_file_on(
@@ -54,7 +27,7 @@ fn run_file_on(file: &str, data: &str) {
         args.extend(["--data", data, "--today", TODAY]);
         let output = hubstat(&args);
         let actual = stdout(&output);
-        if code(&output) != 0 || actual != case.expected {
+        if code(&output) != case.exit || actual != case.expected {
             failures.push(format!(
                 "{}:{}: > {}\n--- expected\n{}--- actual (exit {})\n{}{}",
                 path.display(),

@@ -134,3 +134,48 @@ pub fn engine_options() -> hubstat::query::EngineOptions {
         memory_limit: 512 << 20,
     }
 }
+
+/// A case of a `.test` file: `> ARGS` runs hubstat, an optional `exit N` line under it is
+/// the exit code it must give (else 0), and the lines under that, up to the next comment or
+/// command, are what it must print (trailing blank lines aside).
+pub struct Case {
+    pub line: usize,
+    pub args: String,
+    pub exit: i32,
+    pub expected: String,
+}
+
+pub fn cases(text: &str) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
+    let mut open = false;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(args) = line.strip_prefix("> ") {
+            cases.push(Case {
+                line: i + 1,
+                args: args.to_string(),
+                exit: 0,
+                expected: String::new(),
+            });
+            open = true;
+        } else if line.starts_with('#') {
+            open = false;
+        } else if open {
+            let case = cases.last_mut().expect("a case is open");
+            match line.strip_prefix("exit ") {
+                Some(n) if case.expected.is_empty() => {
+                    case.exit = n.parse().expect("an exit code");
+                }
+                _ => {
+                    case.expected.push_str(line);
+                    case.expected.push('\n');
+                }
+            }
+        }
+    }
+    for case in &mut cases {
+        let kept = case.expected.trim_end_matches('\n').len();
+        case.expected.truncate(kept);
+        case.expected.push('\n');
+    }
+    cases
+}
