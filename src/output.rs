@@ -3,8 +3,9 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -32,6 +33,19 @@ pub struct ResultTable {
 }
 
 impl ResultTable {
+    /// A table of one batch.
+    pub fn of_batch(batch: RecordBatch) -> ResultTable {
+        ResultTable {
+            schema: batch.schema(),
+            batches: vec![batch],
+        }
+    }
+
+    /// A table of named columns of one length, built in memory (listings, summaries).
+    pub fn of_columns(columns: Vec<(&str, ArrayRef)>) -> ResultTable {
+        ResultTable::of_batch(RecordBatch::try_from_iter(columns).expect("columns of one length"))
+    }
+
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
@@ -61,6 +75,21 @@ impl ResultTable {
             .map(|f| f.name().clone())
             .collect()
     }
+}
+
+/// A text column; `None` is null.
+pub fn text_column<S: AsRef<str>>(values: impl IntoIterator<Item = Option<S>>) -> ArrayRef {
+    Arc::new(values.into_iter().collect::<StringArray>())
+}
+
+/// A column of counts.
+pub fn count_column(values: impl IntoIterator<Item = u64>) -> ArrayRef {
+    Arc::new(
+        values
+            .into_iter()
+            .map(|n| Some(n as i64))
+            .collect::<Int64Array>(),
+    )
 }
 
 /// CSV with a header row; rates as fractions, nulls empty.

@@ -32,7 +32,7 @@ use crate::geography::{Geography, History};
 use crate::output::ResultTable;
 use crate::period::{Period, days};
 use crate::region::RegionLevel;
-use crate::store::{Store, StoredTable};
+use crate::store::{Store, StoredTable, rejected_summary};
 
 /// A SQL file of `queries/`, compiled into the binary.
 #[derive(Debug)]
@@ -107,6 +107,17 @@ pub static FIGURES: [QueryFile; 10] = [
 
 pub fn figure(name: &str) -> Option<&'static QueryFile> {
     FIGURES.iter().find(|f| f.name == name)
+}
+
+/// The figure of that name, or a usage error that lists them.
+pub fn figure_named(name: &str) -> Result<&'static QueryFile, Error> {
+    figure(name).ok_or_else(|| {
+        let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
+        Error::Usage(format!(
+            "no figure named `{name}`; the figures are {}",
+            names.join(", ")
+        ))
+    })
 }
 
 /// What a figure is asked for.
@@ -267,11 +278,18 @@ impl<'s> Engine<'s> {
         SessionContext::new_with_config_rt(config, self.runtime.clone())
     }
 
-    /// The engine with regions keyed by `history` instead of its store's own: another
+    /// An engine whose regions are keyed by `history` instead of its store's own: another
     /// export's regions and successors, so that two exports are keyed alike (`diff`).
-    pub fn keyed_by(self, history: History) -> Engine<'s> {
-        let _ = self.history.set(history);
-        self
+    pub fn with_history(
+        store: &'s Store,
+        options: EngineOptions,
+        history: History,
+    ) -> Result<Engine<'s>, Error> {
+        let engine = Engine::new(store, options)?;
+        Ok(Engine {
+            history: std::sync::OnceLock::from(history),
+            ..engine
+        })
     }
 
     /// Registers every table of the contract in `ctx` as `<prefix><table>`: the store's
@@ -330,15 +348,10 @@ impl<'s> Engine<'s> {
             .filter_map(|name| self.store.table(name))
             .filter(|t| t.tally.rejected > 0)
             .collect();
-        if rejected.is_empty() {
+        let Some(summary) = rejected_summary(rejected.iter().copied()) else {
             return Ok(());
-        }
+        };
         if !self.options.skip_invalid {
-            let summary = rejected
-                .iter()
-                .map(|t| format!("{} in {}", t.tally.rejected, t.source.file))
-                .collect::<Vec<_>>()
-                .join(", ");
             return Err(Error::Rejected {
                 summary: format!("rows rejected: {summary}"),
                 data: self.store.data_folder(),

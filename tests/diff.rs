@@ -8,31 +8,12 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx};
 
-use crate::support::{cases, code, copy_of_figures_data, hubstat, root, stderr, stdout};
+use crate::support::{code, copy_of_figures_data, hubstat, run_cases, stderr, stdout};
 
 fn run_file(name: &str) {
-    let path = root().join("tests/diff").join(name);
-    let cases = cases(&fs::read_to_string(&path).unwrap());
-    assert!(!cases.is_empty(), "{}: no cases", path.display());
-    let mut failures = Vec::new();
-    for case in cases {
-        let output = hubstat(&case.args.split_whitespace().collect::<Vec<_>>());
-        let actual = stdout(&output);
-        if code(&output) != case.exit || actual != case.expected {
-            failures.push(format!(
-                "{}:{}: > {}\n--- expected (exit {})\n{}--- actual (exit {})\n{}{}",
-                path.display(),
-                case.line,
-                case.args,
-                case.exit,
-                case.expected,
-                code(&output),
-                actual,
-                stderr(&output)
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    run_cases(&format!("tests/diff/{name}"), |args| {
+        args.split_whitespace().map(String::from).collect()
+    });
 }
 
 #[test]

@@ -3,9 +3,7 @@
 //! `hubstat query ARGS`, and the lines under it, up to the next comment or command, are the CSV
 //! it must print (tests/support: `cases`).
 
-use std::fs;
-
-use crate::support::{TODAY, cases, code, hubstat, root, stderr, stdout};
+use crate::support::{TODAY, root, run_cases};
 
 fn run_file(figure: &str) {
     run_file_on(
@@ -14,33 +12,14 @@ fn run_file(figure: &str) {
     );
 }
 
-/// Runs the cases of a test file over the export in `data`.
+/// Runs the cases of a test file as `hubstat query` over the export in `data`.
 fn run_file_on(file: &str, data: &str) {
-    let path = root().join(file);
-    let text = fs::read_to_string(&path).unwrap();
-    let cases = cases(&text);
-    assert!(!cases.is_empty(), "{}: no cases", path.display());
-    let mut failures = Vec::new();
-    for case in cases {
-        let mut args = vec!["query"];
-        args.extend(case.args.split_whitespace());
-        args.extend(["--data", data, "--today", TODAY]);
-        let output = hubstat(&args);
-        let actual = stdout(&output);
-        if code(&output) != case.exit || actual != case.expected {
-            failures.push(format!(
-                "{}:{}: > {}\n--- expected\n{}--- actual (exit {})\n{}{}",
-                path.display(),
-                case.line,
-                case.args,
-                case.expected,
-                code(&output),
-                actual,
-                stderr(&output)
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    run_cases(file, |args| {
+        let mut all = vec!["query".to_string()];
+        all.extend(args.split_whitespace().map(String::from));
+        all.extend(["--data", data, "--today", TODAY].map(String::from));
+        all
+    });
 }
 
 #[test]

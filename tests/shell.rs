@@ -80,9 +80,11 @@ fn a_script_refuses_writing_statements_as_hubstat_sql_does() {
     assert!(stderr(&output).contains(
         "<stdin>:2: DELETE is refused: hubstat sql only reads (SELECT, WITH, VALUES, EXPLAIN); nothing was run or written"
     ));
-    let output = script(&[], ".drop teams\n");
+    let output = script(&[], "SELECT 1 AS one;\n.drop teams\n");
     assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains("unknown command `.drop`: .help lists the commands"));
+    assert!(
+        stderr(&output).contains("<stdin>:2: unknown command `.drop`: .help lists the commands")
+    );
 }
 
 #[test]

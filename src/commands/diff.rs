@@ -3,9 +3,7 @@
 //! changed, 1 when something did, 2 for trouble.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use serde_json::{Map, Value};
 
 use super::{output_format, rebase_scope, runtime, store_options, write_output};
@@ -13,10 +11,10 @@ use crate::cli::{DataArgs, DiffArgs};
 use crate::diagnostics::{Error, ExitStatus};
 use crate::diff::{self, Ask, Revisions};
 use crate::geography::{Geography, regions_of};
-use crate::output::{self, OutputFormat, ResultTable, Sheet};
-use crate::query::{Engine, EngineOptions, FIGURES, Params, figure};
+use crate::output::{self, OutputFormat, Sheet};
+use crate::query::{Engine, EngineOptions, Params, figure_named};
 use crate::region::check_scope;
-use crate::store::{MANIFEST, Store};
+use crate::store::{MANIFEST, Store, rejected_summary};
 
 /// Rows a worksheet holds below its header.
 const MAX_SHEET_ROWS: usize = 1_048_575;
@@ -27,16 +25,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
             "diff compares a period: give --period 2026Q2 or --from DATE --to DATE".into(),
         ));
     };
-    let query = match &args.figure {
-        Some(name) => Some(figure(name).ok_or_else(|| {
-            let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
-            Error::Usage(format!(
-                "no figure named `{name}`; the figures are {}",
-                names.join(", ")
-            ))
-        })?),
-        None => None,
-    };
+    let query = args.figure.as_deref().map(figure_named).transpose()?;
     let format = output_format(&args.output)?;
     if format == OutputFormat::Parquet {
         return Err(parquet_refused());
@@ -66,7 +55,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
         .map(|b| regions_of(&b))
         .unwrap_or_default();
     let keyed = new.history()?.with_rows_of(&old_regions);
-    let old = Engine::new(&old_store, options)?.keyed_by(keyed);
+    let old = Engine::with_history(&old_store, options, keyed)?;
     let scope = match &args.scope.region {
         Some(code) => Some(check_scope(code, new_store)?),
         None => None,
@@ -118,21 +107,14 @@ fn open_side(path: &Path, args: &DiffArgs) -> Result<Store, Error> {
 
 /// Rows rejected in an export would make figures of a part of it: trouble, not a change.
 fn refuse_rejected(store: &Store, side: &str) -> Result<(), Error> {
-    let rejected: Vec<String> = store
-        .tables
-        .iter()
-        .filter(|t| t.tally.rejected > 0)
-        .map(|t| format!("{} in {}", t.tally.rejected, t.source.file))
-        .collect();
-    if rejected.is_empty() {
+    let Some(rejected) = rejected_summary(&store.tables) else {
         return Ok(());
-    }
+    };
     let data = store.data_folder();
     Err(Error::input(
         &data,
         format!(
-            "the {side} export has rows rejected ({}); diff compares exports whose every row passes: run `hubstat check --data {}` to list them",
-            rejected.join(", "),
+            "the {side} export has rows rejected ({rejected}); diff compares exports whose every row passes: run `hubstat check --data {}` to list them",
             data.display()
         ),
     ))
@@ -180,130 +162,15 @@ fn summary(revisions: &Revisions, ask: &Ask) -> String {
     )
 }
 
-fn text_column(values: impl IntoIterator<Item = Option<String>>) -> ArrayRef {
-    Arc::new(values.into_iter().collect::<StringArray>())
-}
-
-fn count_column(values: impl IntoIterator<Item = u64>) -> ArrayRef {
-    Arc::new(
-        values
-            .into_iter()
-            .map(|n| Some(n as i64))
-            .collect::<Int64Array>(),
-    )
-}
-
-fn table(columns: Vec<(&str, ArrayRef)>) -> ResultTable {
-    let batch = RecordBatch::try_from_iter(columns).expect("columns of one length");
-    ResultTable {
-        schema: batch.schema(),
-        batches: vec![batch],
-    }
-}
-
-/// The figure values that changed, in the CSV columns the issue names.
-fn figures_table(revisions: &Revisions) -> ResultTable {
-    let f = &revisions.figures;
-    let text = |get: fn(&diff::FigureChange) -> Option<String>| text_column(f.iter().map(get));
-    table(vec![
-        ("figure", text(|c| Some(c.figure.to_string()))),
-        ("region_code", text(|c| Some(c.region_code.clone()))),
-        ("region_name", text(|c| Some(c.region_name.clone()))),
-        ("key", text(|c| Some(c.key.clone()))),
-        ("column", text(|c| Some(c.column.clone()))),
-        ("old", text(|c| c.old.clone())),
-        ("new", text(|c| c.new.clone())),
-        ("change", text(|c| Some(c.change.clone()))),
-    ])
-}
-
-/// Rows added, removed and changed per table and region.
-fn counts_table(revisions: &Revisions) -> ResultTable {
-    let c = &revisions.counts;
-    table(vec![
-        ("table", text_column(c.iter().map(|r| Some(r.table.into())))),
-        (
-            "region_code",
-            text_column(c.iter().map(|r| Some(r.region_code.clone()))),
-        ),
-        (
-            "region_name",
-            text_column(c.iter().map(|r| Some(r.region_name.clone()))),
-        ),
-        ("added", count_column(c.iter().map(|r| r.added))),
-        ("removed", count_column(c.iter().map(|r| r.removed))),
-        ("changed", count_column(c.iter().map(|r| r.changed))),
-    ])
-}
-
-/// The rows behind the changes, one by one.
-fn rows_table(revisions: &Revisions) -> ResultTable {
-    let r = &revisions.rows;
-    let text = |get: fn(&diff::RowChange) -> Option<String>| text_column(r.iter().map(get));
-    table(vec![
-        ("table", text(|c| Some(c.table.to_string()))),
-        ("key", text(|c| Some(c.key.clone()))),
-        ("change", text(|c| Some(c.change.clone()))),
-        ("old_region_code", text(|c| c.old_region.clone())),
-        ("new_region_code", text(|c| c.new_region.clone())),
-        ("columns", text(|c| Some(c.columns.clone()))),
-    ])
-}
-
-/// What was compared, for the workbook's first sheet.
-fn about_table(revisions: &Revisions, ask: &Ask, args: &DiffArgs) -> ResultTable {
-    let p = &ask.params;
-    let day = p
-        .geography_day()
-        .map(crate::period::format_date)
-        .unwrap_or_default();
-    let rows_changed: u64 = revisions
-        .tables
-        .iter()
-        .map(|c| c.added + c.removed + c.changed)
-        .sum();
-    let pairs: Vec<(&str, String)> = vec![
-        ("old", args.old.display().to_string()),
-        ("new", args.new.display().to_string()),
-        ("period", p.period.to_string()),
-        ("level", p.level.as_str().to_string()),
-        ("region", p.scope.clone().unwrap_or_default()),
-        (
-            "figure",
-            ask.figure.map_or("every figure", |q| q.name).to_string(),
-        ),
-        (
-            "geography",
-            format!("end: the new export's regions and successors in force on {day}"),
-        ),
-        ("figure values changed", revisions.figures.len().to_string()),
-        ("rows added, removed or changed", rows_changed.to_string()),
-        (
-            "rows counted",
-            "rows whose old or new version counts for the period, matched by key; a row that moved counts under both regions; household ids are never shown".to_string(),
-        ),
-    ];
-    table(vec![
-        (
-            "item",
-            text_column(pairs.iter().map(|(k, _)| Some(k.to_string()))),
-        ),
-        (
-            "value",
-            text_column(pairs.iter().map(|(_, v)| Some(v.clone()))),
-        ),
-    ])
-}
-
 fn render(
     revisions: &Revisions,
     ask: &Ask,
     args: &DiffArgs,
     format: OutputFormat,
 ) -> Result<Vec<u8>, Error> {
-    let figures = figures_table(revisions);
-    let counts = counts_table(revisions);
-    let rows = ask.rows.then(|| rows_table(revisions));
+    let figures = revisions.figures_table();
+    let counts = revisions.counts_table();
+    let rows = ask.rows.then(|| revisions.rows_table());
     match format {
         OutputFormat::Csv => {
             let mut bytes = output::to_csv(&figures)?;
@@ -347,7 +214,7 @@ fn render(
             Ok(text)
         }
         OutputFormat::Xlsx => {
-            let about = about_table(revisions, ask, args);
+            let about = revisions.about_table(ask, &args.old, &args.new);
             let mut sheets = vec![
                 Sheet {
                     name: "개요",

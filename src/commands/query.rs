@@ -7,18 +7,11 @@ use super::{engine_options, open_store, output_format, rebase_scope, runtime, wr
 use crate::cli::OutputArgs;
 use crate::cli::{QueryArgs, SqlArgs};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::query::{Engine, FIGURES, Params, figure};
+use crate::query::{Engine, Params, figure_named};
 use crate::shell::{Mode, Shell};
 
 pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
-    let query = figure(&args.name).ok_or_else(|| {
-        let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
-        Error::Usage(format!(
-            "no figure named `{}`; the figures are {}",
-            args.name,
-            names.join(", ")
-        ))
-    })?;
+    let query = figure_named(&args.name)?;
     let params_given = args.figure.scope.period.resolve()?.is_some();
     if !params_given {
         return Err(Error::Usage(
@@ -34,16 +27,20 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
     Ok(ExitStatus::Success)
 }
 
+/// What `hubstat sql` runs: one query, or the statements of standard input.
+enum SqlRun {
+    Query(String),
+    /// Decided before the data is read, so that a wrong form costs nothing.
+    Shell(Mode),
+}
+
 pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
-    let text = match (&args.query, &args.file) {
-        (Some(text), _) => Some(text.clone()),
-        (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?),
-        (None, None) => None,
-    };
-    // The form is decided before the data is read, so that a wrong one costs nothing.
-    let mode = match text {
-        Some(_) => None,
-        None => Some(Mode::of_format(output_format(&args.output)?)?),
+    let run = match (&args.query, &args.file) {
+        (Some(text), _) => SqlRun::Query(text.clone()),
+        (None, Some(path)) => {
+            SqlRun::Query(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)
+        }
+        (None, None) => SqlRun::Shell(Mode::of_format(output_format(&args.output)?)?),
     };
     let store = open_store(&args.data)?;
     let mut params = args.figure.params(&store)?;
@@ -51,13 +48,14 @@ pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
     if let Some(params) = &mut params {
         rebase_scope(&engine, params)?;
     }
-    let (Some(text), None) = (text, mode) else {
-        let mode = mode.expect("a mode without a query");
-        return run_shell(&engine, params, mode, &args.output);
-    };
-    let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
-    write_result(&table, &args.output, "query")?;
-    Ok(ExitStatus::Success)
+    match run {
+        SqlRun::Query(text) => {
+            let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
+            write_result(&table, &args.output, "query")?;
+            Ok(ExitStatus::Success)
+        }
+        SqlRun::Shell(mode) => run_shell(&engine, params, mode, &args.output),
+    }
 }
 
 /// The shell over standard input: interactive on a terminal, a script from a pipe. `--out`
@@ -70,7 +68,7 @@ fn run_shell(
 ) -> Result<ExitStatus, Error> {
     let mut shell = Shell::new(engine, params, runtime()?, mode);
     if let Some(path) = &output.out {
-        shell.send_output_to(path)?;
+        shell.set_output(Some(path))?;
     }
     if std::io::stdin().is_terminal() {
         shell.run_terminal()

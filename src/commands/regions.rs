@@ -140,8 +140,5 @@ fn repeated_codes(file: &str, rows: &RecordBatch) -> Vec<Problem> {
 }
 
 fn csv_of(batch: RecordBatch) -> Result<Vec<u8>, Error> {
-    to_csv(&ResultTable {
-        schema: batch.schema(),
-        batches: vec![batch],
-    })
+    to_csv(&ResultTable::of_batch(batch))
 }

@@ -1,7 +1,7 @@
 //! Takes each figure computed on both exports and gives its values that changed, rows
 //! matched by region code and the row's own key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::arrow::datatypes::DataType;
 
@@ -65,21 +65,20 @@ pub async fn changes(
             }
             continue;
         }
-        let mut tables = [None, None];
-        for (slot, (engine, lacks, side)) in tables
-            .iter_mut()
-            .zip([(old, old_lacks, "old"), (new, new_lacks, "new")])
-        {
+        let mut side = async |engine: &Engine<'_>, lacks: Option<&str>, which: &str, all: &str| {
             match lacks {
-                Some(table) => notes.push(format!(
-                    "{}: the {side} export has no `{table}` table, so its values are all {}",
-                    query.name,
-                    if side == "old" { "added" } else { "removed" }
-                )),
-                None => *slot = Some(engine.figure(query, &ask.params).await?),
+                Some(table) => {
+                    notes.push(format!(
+                        "{}: the {which} export has no `{table}` table, so its values are all {all}",
+                        query.name
+                    ));
+                    Ok(None)
+                }
+                None => engine.figure(query, &ask.params).await.map(Some),
             }
-        }
-        let [old_table, new_table] = tables;
+        };
+        let old_table = side(old, old_lacks, "old", "added").await?;
+        let new_table = side(new, new_lacks, "new", "removed").await?;
         compare(
             query.name,
             old_table.as_ref(),
@@ -137,9 +136,7 @@ fn compare(
     let empty = BTreeMap::new();
     let old_rows = old.as_ref().map_or(&empty, |r| &r.rows);
     let new_rows = new.as_ref().map_or(&empty, |r| &r.rows);
-    let mut keys: Vec<&(String, String)> = old_rows.keys().chain(new_rows.keys()).collect();
-    keys.sort();
-    keys.dedup();
+    let keys: BTreeSet<&(String, String)> = old_rows.keys().chain(new_rows.keys()).collect();
     for key in keys {
         let (o, n) = (old_rows.get(key), new_rows.get(key));
         let region_name = n.or(o).map(|(name, _)| name.clone()).unwrap_or_default();

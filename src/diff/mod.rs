@@ -5,6 +5,7 @@
 
 mod figures;
 mod rows;
+mod tables;
 
 pub use figures::FigureChange;
 pub use rows::{RegionCount, RowChange, TableCount};
@@ -45,7 +46,7 @@ impl Revisions {
 }
 
 /// The revisions between the exports behind `old` and `new`. The old engine must be keyed
-/// by the new export's history (`Engine::keyed_by`), so that a recode between the two
+/// by the new export's history (`Engine::with_history`), so that a recode between the two
 /// exports is not every row removed and added again.
 pub async fn revisions(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Revisions, Error> {
     let (figures, notes) = figures::changes(old, new, ask).await?;

@@ -146,6 +146,54 @@ pub struct RowChanges {
     pub rows: Vec<RowChange>,
 }
 
+/// Rows of one table by kind (added, removed, changed): in all, and per region.
+#[derive(Default)]
+struct Tally {
+    total: [u64; 3],
+    by_region: BTreeMap<String, [u64; 3]>,
+}
+
+impl Tally {
+    /// A row counts under its old region and, when it moved, its new one too.
+    fn add(&mut self, change: &str, old_region: Option<&String>, new_region: Option<&String>) {
+        let kind = match change {
+            "added" => 0,
+            "removed" => 1,
+            _ => 2,
+        };
+        self.total[kind] += 1;
+        let moved = new_region.filter(|n| old_region != Some(*n));
+        for region in old_region.into_iter().chain(moved) {
+            self.by_region.entry(region.clone()).or_default()[kind] += 1;
+        }
+    }
+
+    /// Adds the table's counts, regions named by `names`, when it has any.
+    fn add_to(self, table: &'static str, names: &BTreeMap<String, String>, to: &mut RowChanges) {
+        let [added, removed, changed] = self.total;
+        if self.total != [0; 3] {
+            to.tables.push(TableCount {
+                table,
+                added,
+                removed,
+                changed,
+            });
+        }
+        to.regions.extend(
+            self.by_region
+                .into_iter()
+                .map(|(code, [added, removed, changed])| RegionCount {
+                    table,
+                    region_name: names.get(&code).cloned().unwrap_or_default(),
+                    region_code: code,
+                    added,
+                    removed,
+                    changed,
+                }),
+        );
+    }
+}
+
 /// Counts per table and region of every table with changes, and the rows when asked for.
 pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<RowChanges, Error> {
     let ctx = new.context();
@@ -180,14 +228,13 @@ pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Ro
 
     let mut changes = RowChanges::default();
     for placing in &PLACINGS {
-        let mut total = [0u64; 3];
-        let columns = if ask.rows { "columns" } else { "'' AS columns" };
-        let sql = format!(
-            "{}\nSELECT key, change, old_region, new_region, {columns} FROM d ORDER BY key",
-            diff_sql(placing, ask)
-        );
-        // A row counts under its old region and, when it moved, its new one too.
-        let mut by_region: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+        // Sorted only when listed; counting needs no order.
+        let tail = if ask.rows {
+            "SELECT key, change, old_region, new_region, columns FROM d ORDER BY key"
+        } else {
+            "SELECT key, change, old_region, new_region, '' AS columns FROM d"
+        };
+        let sql = format!("{}\n{tail}", diff_sql(placing, ask));
         let context = format!("comparing the rows of {}", placing.table);
         let df = ctx
             .sql(&sql)
@@ -197,29 +244,15 @@ pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Ro
             .execute_stream()
             .await
             .map_err(|e| Error::query(context.clone(), e))?;
+        let mut tally = Tally::default();
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| Error::query(context.clone(), e))?;
-            let table = ResultTable {
-                schema: batch.schema(),
-                batches: vec![batch],
-            };
-            for row in table.text_rows()? {
+            for row in ResultTable::of_batch(batch).text_rows()? {
                 let [key, change, old_region, new_region, columns] =
                     <[String; 5]>::try_from(row).expect("five columns");
-                let slot = match change.as_str() {
-                    "added" => 0,
-                    "removed" => 1,
-                    _ => 2,
-                };
-                total[slot] += 1;
                 let old_region = (!old_region.is_empty()).then_some(old_region);
                 let new_region = (!new_region.is_empty()).then_some(new_region);
-                let moved = new_region
-                    .as_ref()
-                    .filter(|n| old_region.as_ref() != Some(*n));
-                for region in old_region.iter().chain(moved) {
-                    by_region.entry(region.clone()).or_default()[slot] += 1;
-                }
+                tally.add(&change, old_region.as_ref(), new_region.as_ref());
                 if ask.rows {
                     changes.rows.push(RowChange {
                         table: placing.table,
@@ -232,26 +265,7 @@ pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Ro
                 }
             }
         }
-        if total != [0; 3] {
-            changes.tables.push(TableCount {
-                table: placing.table,
-                added: total[0],
-                removed: total[1],
-                changed: total[2],
-            });
-        }
-        changes.regions.extend(
-            by_region
-                .into_iter()
-                .map(|(code, [added, removed, changed])| RegionCount {
-                    table: placing.table,
-                    region_name: names.get(&code).cloned().unwrap_or_default(),
-                    region_code: code,
-                    added,
-                    removed,
-                    changed,
-                }),
-        );
+        tally.add_to(placing.table, &names, &mut changes);
     }
     Ok(changes)
 }

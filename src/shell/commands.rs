@@ -2,14 +2,12 @@
 //! show a table's columns, choose how and where results are written, or leave.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::DataType;
 
 use super::{Mode, Shell};
 use crate::diagnostics::Error;
-use crate::output::ResultTable;
+use crate::output::{ResultTable, text_column};
 use crate::query::{FIGURES, view_names};
 
 /// What the shell does after a command.
@@ -70,32 +68,29 @@ pub fn run(shell: &mut Shell, line: &str) -> Result<Next, Error> {
         ".tables" => {
             arity(0..=0, ".tables")?;
             let names = names(shell);
-            let table = text_table(vec![
-                ("name", names.iter().map(|(n, _)| n.clone()).collect()),
-                ("kind", names.iter().map(|(_, k)| k.to_string()).collect()),
+            let table = ResultTable::of_columns(vec![
+                ("name", text_column(names.iter().map(|(n, _)| Some(n)))),
+                ("kind", text_column(names.iter().map(|(_, k)| Some(k)))),
             ]);
             shell.write(&table)?;
         }
         ".schema" => {
             arity(1..=1, ".schema TABLE")?;
             let columns = columns(shell, args[0])?;
-            let table = text_table(vec![
-                ("column", columns.iter().map(|c| c.0.clone()).collect()),
-                ("type", columns.iter().map(|c| c.1.clone()).collect()),
-                ("nullable", columns.iter().map(|c| c.2.clone()).collect()),
+            let table = ResultTable::of_columns(vec![
+                ("column", text_column(columns.iter().map(|c| Some(&c.0)))),
+                ("type", text_column(columns.iter().map(|c| Some(&c.1)))),
+                ("nullable", text_column(columns.iter().map(|c| Some(&c.2)))),
             ]);
             shell.write(&table)?;
         }
         ".figures" => {
             arity(0..=0, ".figures")?;
-            let table = text_table(vec![
-                (
-                    "figure",
-                    FIGURES.iter().map(|f| f.name.to_string()).collect(),
-                ),
+            let table = ResultTable::of_columns(vec![
+                ("figure", text_column(FIGURES.iter().map(|f| Some(f.name)))),
                 (
                     "title",
-                    FIGURES.iter().map(|f| f.title().to_string()).collect(),
+                    text_column(FIGURES.iter().map(|f| Some(f.title()))),
                 ),
             ]);
             shell.write(&table)?;
@@ -163,17 +158,5 @@ fn sql_type(data_type: &DataType) -> String {
         DataType::Date32 => "DATE".into(),
         DataType::Boolean => "BOOLEAN".into(),
         other => other.to_string(),
-    }
-}
-
-fn text_table(columns: Vec<(&str, Vec<String>)>) -> ResultTable {
-    let arrays: Vec<(&str, ArrayRef)> = columns
-        .into_iter()
-        .map(|(name, values)| (name, Arc::new(StringArray::from(values)) as ArrayRef))
-        .collect();
-    let batch = RecordBatch::try_from_iter(arrays).expect("columns of one length");
-    ResultTable {
-        schema: batch.schema(),
-        batches: vec![batch],
     }
 }

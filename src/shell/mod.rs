@@ -66,11 +66,6 @@ impl<'e, 's> Shell<'e, 's> {
         }
     }
 
-    /// Sends results to `path` from the start (`--out`).
-    pub fn send_output_to(&mut self, path: &Path) -> Result<(), Error> {
-        self.set_output(Some(path))
-    }
-
     /// Runs a script read from `input` (a pipe): every part in order, stopping at the first
     /// that fails with the exit code `hubstat sql` would give.
     pub fn run_script(&mut self, mut input: impl Read) -> Result<ExitStatus, Error> {
@@ -98,14 +93,16 @@ impl<'e, 's> Shell<'e, 's> {
     }
 
     /// Runs one part; `Some(status)` ends the session (`.quit`, or an error in a script).
-    /// On a terminal errors are said and the session goes on.
+    /// On a terminal errors are said and the session goes on; in a script an error that
+    /// does not say where it is (a refused statement, a wrong command) is placed by the
+    /// part's line.
     fn run_part(&mut self, part: Part, terminal: bool) -> Result<Option<ExitStatus>, Error> {
-        let outcome = match part {
-            Part::Sql(statement) => self.run_statement(&statement, terminal),
-            Part::Dot { text, .. } => match commands::run(self, &text) {
+        let (line, outcome) = match part {
+            Part::Sql(statement) => (statement.line, self.run_statement(&statement, terminal)),
+            Part::Dot { line, text } => match commands::run(self, &text) {
                 Ok(commands::Next::Quit) => return Ok(Some(ExitStatus::Success)),
-                Ok(commands::Next::Go) => Ok(()),
-                Err(e) => Err(e),
+                Ok(commands::Next::Go) => (line, Ok(())),
+                Err(e) => (line, Err(e)),
             },
         };
         match outcome {
@@ -115,6 +112,10 @@ impl<'e, 's> Shell<'e, 's> {
                 Ok(None)
             }
             Err(e) => {
+                let e = match e {
+                    Error::Usage(message) => Error::Usage(format!("<stdin>:{line}: {message}")),
+                    other => other,
+                };
                 eprintln!("{}", Chain(&e));
                 Ok(Some(e.exit_status()))
             }
@@ -137,11 +138,6 @@ impl<'e, 's> Shell<'e, 's> {
             Some(self.runtime.block_on(query))
         };
         match result {
-            // A refused statement is placed by its line in a script.
-            Some(Err(Error::Usage(message))) if !terminal => Err(Error::Usage(format!(
-                "<stdin>:{}: {message}",
-                statement.line
-            ))),
             Some(table) => self.write(&table?),
             None => {
                 eprintln!("cancelled");
@@ -180,7 +176,7 @@ impl<'e, 's> Shell<'e, 's> {
     }
 
     /// Sends results to `path` (created anew) from now on, or back to stdout.
-    fn set_output(&mut self, path: Option<&Path>) -> Result<(), Error> {
+    pub fn set_output(&mut self, path: Option<&Path>) -> Result<(), Error> {
         self.output = match path {
             Some(path) => {
                 let file = File::create(path).map_err(|e| Error::io(path, e))?;

@@ -70,6 +70,17 @@ pub struct Store {
     _temporary: Option<tempfile::TempDir>,
 }
 
+/// `3 in visits.csv, 1 in staff.csv`: the rows rejected in each of `tables` that has any;
+/// `None` when there are none.
+pub fn rejected_summary<'a>(tables: impl IntoIterator<Item = &'a StoredTable>) -> Option<String> {
+    let parts: Vec<String> = tables
+        .into_iter()
+        .filter(|t| t.tally.rejected > 0)
+        .map(|t| format!("{} in {}", t.tally.rejected, t.source.file))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// SHA-256 of a file's content, streamed.
 pub fn file_sha256(path: &Path) -> Result<String, Error> {
     use std::io::Read;

@@ -138,21 +138,21 @@ pub fn engine_options() -> hubstat::query::EngineOptions {
 /// A case of a `.test` file: `> ARGS` runs hubstat, an optional `exit N` line under it is
 /// the exit code it must give (else 0), and the lines under that, up to the next comment or
 /// command, are what it must print (trailing blank lines aside).
-pub struct Case {
-    pub line: usize,
-    pub args: String,
-    pub exit: i32,
-    pub expected: String,
+struct Case<'a> {
+    line: usize,
+    args: &'a str,
+    exit: i32,
+    expected: String,
 }
 
-pub fn cases(text: &str) -> Vec<Case> {
+fn cases(text: &str) -> Vec<Case<'_>> {
     let mut cases: Vec<Case> = Vec::new();
     let mut open = false;
     for (i, line) in text.lines().enumerate() {
         if let Some(args) = line.strip_prefix("> ") {
             cases.push(Case {
                 line: i + 1,
-                args: args.to_string(),
+                args,
                 exit: 0,
                 expected: String::new(),
             });
@@ -178,4 +178,34 @@ pub fn cases(text: &str) -> Vec<Case> {
         case.expected.push('\n');
     }
     cases
+}
+
+/// Runs every case of the `.test` file `file` (from the project root), each line `> ARGS`
+/// run as hubstat with `args(ARGS)`; fails naming every case that printed or exited
+/// otherwise.
+pub fn run_cases(file: &str, args: impl Fn(&str) -> Vec<String>) {
+    let path = root().join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cases = cases(&text);
+    assert!(!cases.is_empty(), "{}: no cases", path.display());
+    let mut failures = Vec::new();
+    for case in cases {
+        let args = args(case.args);
+        let output = hubstat(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let actual = stdout(&output);
+        if code(&output) != case.exit || actual != case.expected {
+            failures.push(format!(
+                "{}:{}: > {}\n--- expected (exit {})\n{}--- actual (exit {})\n{}{}",
+                path.display(),
+                case.line,
+                case.args,
+                case.exit,
+                case.expected,
+                code(&output),
+                actual,
+                stderr(&output)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
