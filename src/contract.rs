@@ -468,3 +468,8 @@ pub static TABLES: [&Table; 11] = [
     &DISCOVERIES,
     &TARGETS,
 ];
+
+/// The contract's table of this name.
+pub fn table_named(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name).copied()
+}

@@ -45,6 +45,11 @@ pub enum Error {
     )]
     Rejected { summary: String, data: PathBuf },
 
+    /// A file of a store that is not what its manifest says: replaced, cut short, or of
+    /// another layout.
+    #[error("{}: the store is damaged ({reason}): run `hubstat import` again", path.display())]
+    Damaged { path: PathBuf, reason: String },
+
     #[error("{}:{line}: {reason}", path.display())]
     Config {
         path: PathBuf,
@@ -75,6 +80,13 @@ impl Error {
 
     pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::Input {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn damaged(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::Damaged {
             path: path.into(),
             reason: reason.into(),
         }

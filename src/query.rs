@@ -3,6 +3,7 @@
 //! with every parameter bound through DataFusion's parameter support.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -32,6 +33,7 @@ use crate::geography::{Geography, History};
 use crate::output::ResultTable;
 use crate::period::{Period, days};
 use crate::region::RegionLevel;
+use crate::store::schemas::{self, Expected};
 use crate::store::{Store, StoredTable, rejected_summary};
 
 /// A SQL file of `queries/`, compiled into the binary.
@@ -378,14 +380,16 @@ impl<'s> Engine<'s> {
         name: &str,
     ) -> Result<(), Error> {
         let context = format!("opening table {name} of the store");
-        let path = table.parquet.display().to_string();
-        let url = ListingTableUrl::parse(&path).map_err(datafusion_error(context.clone()))?;
+        let url = file_url(&table.parquet)?;
         let options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let stored = options
             .infer_schema(&ctx.state(), &url)
             .await
-            .map_err(datafusion_error(context.clone()))?;
+            .map_err(|e| {
+                Error::damaged(&table.parquet, format!("not a readable Parquet file: {e}"))
+            })?;
+        schemas::check(&table.parquet, &stored, Expected::Rows(table.spec))?;
         let columns: Vec<Field> = stored
             .fields()
             .iter()
@@ -723,4 +727,14 @@ fn parser_location(message: &str) -> Option<(usize, usize)> {
     let (line, rest) = rest.split_once(", Column: ")?;
     let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Some((line.trim().parse().ok()?, column.parse().ok()?))
+}
+
+/// The URL of a file, taken as it is named: `[`, `?`, `*`, `#`, `%` and spaces are part of
+/// its name, never a pattern or a query.
+fn file_url(path: &Path) -> Result<ListingTableUrl, Error> {
+    let absolute = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
+    let url = url::Url::from_file_path(&absolute)
+        .map_err(|()| Error::input(path, "cannot be named as a file URL"))?;
+    ListingTableUrl::try_new(url, None)
+        .map_err(|e| Error::query(format!("opening {}", path.display()), e))
 }

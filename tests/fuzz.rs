@@ -749,3 +749,99 @@ fn parquet_columns_of_every_type_never_panic() {
         })
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// The official 행정기관코드 text: either encoding, padded as published or trimmed, cut anywhere.
+
+/// What the reader made of each line: a regions row, a row left out, or a line rejected.
+fn official_outcomes(bytes: &[u8]) -> Vec<(u64, String)> {
+    use hubstat::load::official;
+    let rows = official::read_text(bytes, Path::new("KIKcd_H")).expect("the header is intact");
+    let converted = official::regions_rows(&rows);
+    let mut outcomes: Vec<(u64, String)> = converted
+        .lines
+        .iter()
+        .zip(&converted.rows)
+        .map(|(line, row)| (*line, row.join("|")))
+        .chain(
+            converted
+                .misfits
+                .iter()
+                .map(|m| (m.line, "cut short".into())),
+        )
+        .collect();
+    outcomes.sort();
+    let kept = outcomes.len() as u64;
+    let left_out: u64 = converted.left_out.values().sum();
+    assert_eq!(kept + left_out, rows.len() as u64);
+    outcomes
+}
+
+#[test]
+fn official_text_in_any_form_cut_anywhere_counts_no_line_for_a_wrong_reason() {
+    let published =
+        std::fs::read(crate::support::root().join("fixtures/reference/KIKcd_H.20240801")).unwrap();
+    let lines: Vec<&[u8]> = published.split(|b| *b == b'\n').collect();
+    let case = (
+        prop::collection::vec(1..lines.len() - 1, 1..12),
+        any::<bool>(),
+        any::<bool>(),
+        0.0..1.0f64,
+    );
+    let mut runner = TestRunner::new(config());
+    runner
+        .run(&case, |(picked, utf8, trimmed, cut)| {
+            let form = |line: &[u8]| -> Vec<u8> {
+                let mut line = line.strip_suffix(b"\r").unwrap_or(line).to_vec();
+                if utf8 {
+                    let (text, _) = encoding_rs::EUC_KR.decode_without_bom_handling(&line);
+                    line = text.into_owned().into_bytes();
+                }
+                if trimmed {
+                    while line.last() == Some(&b' ') {
+                        line.pop();
+                    }
+                }
+                line
+            };
+            let mut whole = form(lines[0]);
+            let mut ends = Vec::new();
+            for i in &picked {
+                whole.push(b'\n');
+                whole.extend(form(lines[*i]));
+                ends.push(whole.len());
+            }
+            let first = ends[0] - form(lines[picked[0]]).len();
+            let at = first + 1 + ((whole.len() - first - 1) as f64 * cut) as usize;
+            let uncut = official_outcomes(&whole);
+            let outcomes = official_outcomes(&whole[..at]);
+            // The line the cut falls in, and how far into it.
+            let last = ends.iter().position(|end| at <= *end).unwrap();
+            let line_start = ends[last] - form(lines[picked[last]]).len();
+            let line_no = last as u64 + 2;
+            for (line, outcome) in &outcomes {
+                if *line < line_no {
+                    prop_assert!(uncut.contains(&(*line, outcome.clone())));
+                }
+            }
+            if at < ends[last] && at > line_start {
+                let outcome = outcomes.iter().find(|(line, _)| *line == line_no);
+                let kept = whole[line_start..at].to_vec();
+                let decoded_whole = if utf8 {
+                    std::str::from_utf8(&kept).is_ok()
+                } else {
+                    !encoding_rs::EUC_KR.decode_without_bom_handling(&kept).1
+                };
+                // Names hold no digits: past the code, a digit is the 생성일자 column reached.
+                let reached_dates = kept.len() > 10 && kept[10..].iter().any(u8::is_ascii_digit);
+                if !trimmed || !reached_dates {
+                    prop_assert_eq!(outcome.map(|o| o.1.as_str()), Some("cut short"));
+                } else if !decoded_whole {
+                    let o = outcome.map(|o| o.1.clone()).unwrap_or_default();
+                    prop_assert!(o == "cut short" || o.contains('\u{FFFD}'), "{o}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -316,6 +316,81 @@ fn the_official_file_stands_in_for_the_regions() {
     }
 }
 
+/// The text form saved again as UTF-8 (padded, or with trailing blanks trimmed) reads as
+/// published: its columns are CP949 widths whatever the file's encoding. A download cut
+/// inside a Hangul character rejects its last line, named, instead of leaving it out.
+#[test]
+fn the_official_text_reads_in_any_encoding_and_names_a_cut_line() {
+    let published = fs::read(root().join("fixtures/reference/KIKcd_H.20240801")).unwrap();
+    let (text, _) = encoding_rs::EUC_KR.decode_without_bom_handling(&published);
+    let trimmed: String = text
+        .lines()
+        .map(|l| format!("{}\r\n", l.trim_end()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let check_json = |bytes: &[u8]| {
+        let file = dir.path().join("KIKcd_H.20240801");
+        fs::write(&file, bytes).unwrap();
+        let file = file.to_str().unwrap().to_string();
+        let output = hubstat(&[
+            "check",
+            "--data",
+            "tests/figures/data",
+            "--no-store",
+            "--regions",
+            &file,
+            "--format",
+            "json",
+            "--max-problems",
+            "0",
+            "--today",
+            crate::support::TODAY,
+        ]);
+        let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        (code(&output), json)
+    };
+    for bytes in [text.as_bytes(), trimmed.as_bytes()] {
+        let (_, json) = check_json(bytes);
+        let regions = &json["tables"][0];
+        assert_eq!(
+            (
+                &regions["accepted"],
+                &regions["rejected"],
+                &regions["left_out"]
+            ),
+            (&8146.into(), &0.into(), &908.into())
+        );
+    }
+    // Line 7 is 사직동's, 1111053000: cut after the first byte of 사.
+    let line_7 = published
+        .split(|b| *b == b'\n')
+        .take(6)
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    let (name, _, _) = encoding_rs::EUC_KR.encode("사직동");
+    let at = line_7 + position_of(&published[line_7..], &name) + 1;
+    let cut = &published[..at];
+    let (exit, json) = check_json(cut);
+    assert_eq!(exit, 1);
+    let regions = &json["tables"][0];
+    assert_eq!(
+        (&regions["read"], &regions["rejected"]),
+        (&6.into(), &1.into())
+    );
+    let problem = &json["problems"][0];
+    assert_eq!(
+        (&problem["line"], &problem["rule"]),
+        (&7.into(), &"line length".into())
+    );
+}
+
+fn position_of(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap()
+}
+
 /// `regions import` writes the contract's form with its successors, which a folder then uses
 /// as its regions.
 #[test]

@@ -340,3 +340,212 @@ fn information_schema_lists_every_table_of_the_store() {
     assert!(columns.contains("visited_on"), "{columns}");
     assert!(!columns.contains("_line"), "{columns}");
 }
+
+/// The files a store's manifest names, with what the store holds beside them.
+fn store_files(store: &Path) -> Vec<String> {
+    let m = manifest(store);
+    let mut files = vec![
+        m["cross"].as_str().unwrap().to_string(),
+        m["excluded"].as_str().unwrap().to_string(),
+    ];
+    for t in m["tables"].as_array().unwrap() {
+        for key in ["parquet", "problems", "rejected", "duplicates"] {
+            files.push(t[key].as_str().unwrap().to_string());
+        }
+    }
+    files
+}
+
+/// Every Parquet file of a store replaced by another file of the store, or cut short, is
+/// named as damaged (exit 2) when the store is read alone, and made again from the export
+/// when the export is given; a manifest cut short is named damaged, not of another version.
+#[test]
+fn a_damaged_store_file_is_named_never_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store_arg = store.to_str().unwrap();
+    let expected = run_ok(&[
+        "query",
+        "visits",
+        "--data",
+        "tests/figures/data",
+        "--store",
+        store_arg,
+        "--period",
+        "2020Q3",
+    ]);
+    for i in 0..store_files(&store).len() {
+        for way in ["replaced by another store file", "cut short"] {
+            // Names change with each import: take this import's.
+            let file = store_files(&store)[i].clone();
+            let path = store.join(&file);
+            let (teams, visits) = (parquet_of(&store, "teams"), parquet_of(&store, "visits"));
+            let stand_in = store.join(if file == teams { visits } else { teams });
+            let original = fs::read(&path).unwrap();
+            let damaged = match way {
+                "cut short" => original[..original.len() / 2].to_vec(),
+                _ => fs::read(stand_in).unwrap(),
+            };
+            fs::write(&path, damaged).unwrap();
+            let what = format!("{file} {way}");
+            let alone = hubstat(&[
+                "query", "visits", "--store", store_arg, "--period", "2020Q3",
+            ]);
+            let err = stderr(&alone);
+            assert_eq!(code(&alone), 2, "{what}: {err}");
+            assert!(err.contains("the store is damaged"), "{what}: {err}");
+            assert!(err.contains(file.as_str()), "{what}: {err}");
+            let again = run_ok(&[
+                "query",
+                "visits",
+                "--data",
+                "tests/figures/data",
+                "--store",
+                store_arg,
+                "--period",
+                "2020Q3",
+            ]);
+            assert_eq!(again, expected, "{what}");
+            assert_only_referenced(&store);
+        }
+    }
+    let text = fs::read_to_string(store.join("manifest.json")).unwrap();
+    fs::write(store.join("manifest.json"), &text[..text.len() / 2]).unwrap();
+    let alone = hubstat(&[
+        "query", "visits", "--store", store_arg, "--period", "2020Q3",
+    ]);
+    assert_eq!(code(&alone), 2);
+    assert!(
+        stderr(&alone).contains("the store is damaged (manifest.json"),
+        "{}",
+        stderr(&alone)
+    );
+}
+
+/// hubstat run in a mount namespace of its own where `store` is mounted read-only, as a
+/// finished store on a shared read-only mount is: nothing it does can write there.
+fn on_read_only(store: &Path, args: &[&str]) -> std::process::Output {
+    let hubstat = env!("CARGO_BIN_EXE_hubstat");
+    let mut unshare = std::process::Command::new("unshare");
+    unshare
+        .args([
+            "-rm",
+            "sh",
+            "-c",
+            "mount --bind -o ro \"$1\" \"$1\" && shift && exec \"$@\"",
+            "sh",
+        ])
+        .arg(store)
+        .arg(hubstat)
+        .args(args)
+        .current_dir(crate::support::root())
+        .env("XDG_CACHE_HOME", cache_home());
+    unshare.output().expect("unshare runs")
+}
+
+/// A store on a read-only mount is read with `--store` alone, with its lock file (locked
+/// shared through a file opened for reading) or without one, and with `--data` when nothing
+/// changed; an import it would need says that it cannot write.
+#[test]
+fn a_read_only_store_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_of_figures_data(&data);
+    let store = dir.path().join("store");
+    let (data_arg, store_arg) = (data.to_str().unwrap(), store.to_str().unwrap());
+    let query = [
+        "query", "visits", "--store", store_arg, "--period", "2020Q3",
+    ];
+    let expected = run_ok(&[&query[..], &["--data", data_arg]].concat());
+    for lock in ["with its lock file", "without one"] {
+        if lock == "without one" {
+            fs::remove_file(store.join(".lock")).unwrap();
+        }
+        let alone = on_read_only(&store, &query);
+        assert_eq!(code(&alone), 0, "{lock}: {}", stderr(&alone));
+        assert_eq!(stdout(&alone), expected, "{lock}");
+        let with_data = on_read_only(&store, &[&query[..], &["--data", data_arg]].concat());
+        assert_eq!(code(&with_data), 0, "{lock}: {}", stderr(&with_data));
+        assert_eq!(stdout(&with_data), expected, "{lock}");
+    }
+    fs::write(
+        data.join("targets.csv"),
+        "year,region_code,metric,target\n2020,00,teams,11\n",
+    )
+    .unwrap();
+    let changed = on_read_only(&store, &[&query[..], &["--data", data_arg]].concat());
+    assert_eq!(code(&changed), 2, "{}", stderr(&changed));
+    assert!(
+        stderr(&changed).contains("Read-only file system"),
+        "{}",
+        stderr(&changed)
+    );
+}
+
+/// Every character a glob, a URL or DataFusion's paths treat specially, in the export's
+/// folder, the store's, the cache folder's and the report's: import, query, report and
+/// `store clean` take each name as it is.
+#[test]
+fn paths_with_special_characters_are_taken_as_named() {
+    let expected = run_ok(&[
+        "query",
+        "visits",
+        "--data",
+        "tests/figures/data",
+        "--no-store",
+        "--period",
+        "2020Q3",
+    ]);
+    for special in ["[", "]", "?", "*", "%", "%20", "#", "{", "}", " ", "한글"] {
+        let dir = tempfile::tempdir().unwrap();
+        let named = |what: &str| dir.path().join(format!("{what}{special}x"));
+        let (data, cache) = (named("data"), named("cache"));
+        copy_of_figures_data(&data);
+        let data_arg = data.to_str().unwrap();
+        let run = |args: &[&str]| {
+            let output = command()
+                .env("XDG_CACHE_HOME", &cache)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(
+                code(&output),
+                0,
+                "{special:?} {args:?}: {}",
+                stderr(&output)
+            );
+            stdout(&output)
+        };
+        let store = named("store").join(format!("store{special}"));
+        let store_arg = store.to_str().unwrap();
+        run(&["import", "--data", data_arg, "--store", store_arg]);
+        let query = ["query", "visits", "--period", "2020Q3"];
+        assert_eq!(
+            run(&[&query[..], &["--store", store_arg]].concat()),
+            expected
+        );
+        assert_eq!(run(&[&query[..], &["--data", data_arg]].concat()), expected);
+        assert!(run(&["store", "clean", "--data", data_arg]).contains("removed"));
+        assert!(!run(&["store", "list"]).contains(data_arg), "{special:?}");
+    }
+    // A report is slow to make: one, into a folder named with all of them.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out [x] ? * % %20 # {y} 한글");
+    let output = hubstat(&[
+        "report",
+        "quarterly",
+        "--data",
+        "tests/figures/data",
+        "--store",
+        dir.path()
+            .join("store [x] ? * % %20 # {y} 한글")
+            .to_str()
+            .unwrap(),
+        "--period",
+        "2020Q3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(out.join("quarterly-national-2020Q3.xlsx").is_file());
+}

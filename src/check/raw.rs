@@ -33,13 +33,23 @@ impl RawColumn<'_> {
     }
 }
 
-/// A row whose field count differs from the header's: never typed, rejected whole.
+/// A row that does not fit the header: never typed, rejected whole.
 #[derive(Debug, Clone)]
 pub struct Misfit {
     pub line: u64,
-    pub fields: usize,
-    /// Its fields joined by commas, as the problem shows them.
+    pub unfit: Unfit,
+    /// Its fields joined by commas (or the line as read), as the problem shows them.
     pub text: String,
+}
+
+/// How a row fails to fit its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfit {
+    /// It has this many fields.
+    Fields(usize),
+    /// A fixed-width line that ends (at `width`, in CP949 bytes) before the header's columns
+    /// say it must (`needed`): cut short, so its last fields cannot be trusted.
+    CutShort { width: usize, needed: usize },
 }
 
 /// A stretch of rows of one file, column by column.

@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use super::findings::Findings;
 use super::header::Header;
 use super::keys::{KeyLog, key_hash, key_text};
-use super::raw::RawRows;
+use super::raw::{RawRows, Unfit};
 use super::rules::{self, CompiledRule};
 use super::typing::{TypedColumn, extra_column, type_column};
 use super::{Problem, Severity, Tally};
@@ -187,16 +187,25 @@ impl TableCheck {
     }
 
     fn misfit(&self, misfit: &super::raw::Misfit) -> Problem {
+        let (rule, detail) = match misfit.unfit {
+            Unfit::Fields(fields) => (
+                "field count",
+                format!("{fields} fields, the header has {}", self.header.width),
+            ),
+            Unfit::CutShort { width, needed } => (
+                "line length",
+                format!(
+                    "{width} bytes in CP949, the header's columns need {needed}: the line was cut short"
+                ),
+            ),
+        };
         Problem {
             severity: Severity::Error,
             file: self.file.clone(),
             line: misfit.line,
             column: "-".into(),
-            rule: "field count".into(),
-            detail: format!(
-                "{} fields, the header has {}",
-                misfit.fields, self.header.width
-            ),
+            rule: rule.into(),
+            detail,
             value: misfit.text.clone(),
         }
     }

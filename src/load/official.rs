@@ -9,7 +9,7 @@ use calamine::{Data, DataType};
 
 use super::Checker;
 use crate::check::Cell;
-use crate::check::raw::{Marks, RawColumn, RawRows};
+use crate::check::raw::{Marks, Misfit, RawColumn, RawRows, Unfit};
 use crate::contract::REGIONS;
 use crate::diagnostics::Error;
 use crate::period::{format_date, parse_date};
@@ -51,6 +51,8 @@ pub struct OfficialRow {
     /// The line of the text form, or the row Excel shows.
     pub line: u64,
     pub fields: [String; 6],
+    /// A text line that ends before its columns do: rejected whole, never classified.
+    pub cut_short: Option<Unfit>,
 }
 
 /// Whether spreadsheet header cells are the official file's header.
@@ -63,13 +65,13 @@ pub fn is_official_header(names: &[String]) -> bool {
 
 /// The text form's first line decoded, when the bytes are that form: CP949 as published,
 /// or UTF-8 when saved again so.
-fn text_header(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, &[u8])> {
+fn text_header(bytes: &[u8]) -> Option<(&'static encoding_rs::Encoding, String)> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let line = lines(bytes).next().unwrap_or_default();
     for encoding in [encoding_rs::UTF_8, encoding_rs::EUC_KR] {
         let (text, had_errors) = encoding.decode_without_bom_handling(line);
         if !had_errors && text.split_whitespace().eq(HEADER.iter().copied()) {
-            return Some((encoding, line));
+            return Some((encoding, text.into_owned()));
         }
     }
     None
@@ -86,37 +88,83 @@ pub fn text_encoding(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// The rows of the text form. Each column runs from the first byte of its header name to
-/// the first byte of the next one, in the file's own bytes; the last runs to the line's end.
+/// A character's width in the published file's CP949 bytes: every Hangul syllable, hanja
+/// and symbol CP949 holds takes two.
+fn cp949_width(c: char) -> usize {
+    if c.is_ascii() { 1 } else { 2 }
+}
+
+/// The fixed-width columns of the text form, read off its decoded header line.
+struct Columns {
+    /// Where each column starts, in CP949 bytes: its header name's first character.
+    starts: [usize; 6],
+    /// How far a line must reach not to be cut short: the whole header line when it is
+    /// padded past its last name, as published; else (saved with trailing blanks trimmed, so
+    /// that an empty 말소일자 ends a line early) into the 생성일자 column.
+    needed: usize,
+}
+
+impl Columns {
+    fn of(header: &str) -> Columns {
+        let mut starts = [0; 6];
+        let (mut k, mut at, mut in_word, mut last_end) = (0, 0, false, 0);
+        for c in header.chars() {
+            let space = c.is_whitespace();
+            if !space && !in_word && k < starts.len() {
+                starts[k] = at;
+                k += 1;
+            }
+            in_word = !space;
+            at += cp949_width(c);
+            if !space {
+                last_end = at;
+            }
+        }
+        let needed = if at > last_end { at } else { starts[4] + 1 };
+        Columns { starts, needed }
+    }
+
+    /// A decoded line cut into its six fields (trimmed), and its width in CP949 bytes.
+    fn cut(&self, line: &str) -> ([String; 6], usize) {
+        let mut fields: [String; 6] = Default::default();
+        let mut at = 0;
+        for c in line.chars() {
+            let k = self.starts.iter().rposition(|s| *s <= at).unwrap_or(0);
+            fields[k].push(c);
+            at += cp949_width(c);
+        }
+        for field in &mut fields {
+            *field = field.trim().to_string();
+        }
+        (fields, at)
+    }
+}
+
+/// The rows of the text form. Each column runs from the first character of its header name
+/// to the first of the next one, measured in CP949 bytes whatever the file was saved as
+/// (widths are the published file's); the last runs to the line's end. A line is decoded
+/// whole, so bytes its encoding cannot read stay in their field as U+FFFD for the
+/// `encoding` check; a line that ends before the header says it must is cut short.
 pub fn read_text(bytes: &[u8], path: &Path) -> Result<Vec<OfficialRow>, Error> {
     let (encoding, header) = text_header(bytes)
         .ok_or_else(|| Error::input(path, "not the 행정기관코드 file: no header line"))?;
-    let mut starts = Vec::with_capacity(HEADER.len());
-    let mut in_word = false;
-    for (i, b) in header.iter().enumerate() {
-        let space = b.is_ascii_whitespace();
-        if !space && !in_word {
-            starts.push(i);
-        }
-        in_word = !space;
-    }
+    let columns = Columns::of(&header);
     let mut rows = Vec::new();
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     for (i, line) in lines(body).enumerate().skip(1) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let field = |k: usize| -> String {
-            let from = starts[k].min(line.len());
-            let to = starts
-                .get(k + 1)
-                .map_or(line.len(), |s| (*s).min(line.len()));
-            let (text, _) = encoding.decode_without_bom_handling(&line[from..to]);
-            text.trim().to_string()
-        };
+        let (text, _) = encoding.decode_without_bom_handling(line);
+        let (fields, width) = columns.cut(&text);
+        let cut_short = (width < columns.needed).then_some(Unfit::CutShort {
+            width,
+            needed: columns.needed,
+        });
         rows.push(OfficialRow {
             line: i as u64 + 1,
-            fields: std::array::from_fn(field),
+            fields,
+            cut_short,
         });
     }
     Ok(rows)
@@ -158,6 +206,7 @@ pub fn read_sheet<'a>(rows: impl Iterator<Item = &'a [Data]>, first_row: u32) ->
         out.push(OfficialRow {
             line: u64::from(first_row) + 2 + i as u64,
             fields: std::array::from_fn(text),
+            cut_short: None,
         });
     }
     out
@@ -181,6 +230,8 @@ pub struct Converted {
     pub lines: Vec<u64>,
     pub rows: Vec<[String; 10]>,
     pub left_out: BTreeMap<String, u64>,
+    /// Lines cut short, rejected whole.
+    pub misfits: Vec<Misfit>,
 }
 
 /// Keeps the 읍·면·동 rows. An empty 시군구명 (세종, a few old 영주시 rows) takes the name of
@@ -204,10 +255,24 @@ pub fn regions_rows(official: &[OfficialRow]) -> Converted {
         lines: Vec::new(),
         rows: Vec::new(),
         left_out: BTreeMap::new(),
+        misfits: Vec::new(),
     };
     for row in official {
+        if let Some(unfit) = row.cut_short {
+            converted.misfits.push(Misfit {
+                line: row.line,
+                unfit,
+                text: row.fields.join(" ").trim().to_string(),
+            });
+            continue;
+        }
         let [code, sido, sgg, emd, created, abolished] = &row.fields;
-        let left_out = if emd.is_empty() && sgg.is_empty() {
+        // Bytes that did not decode say nothing about what the row is: it is checked as an
+        // 읍면동 row, and rejected for them.
+        let undecoded = row.fields.iter().any(|f| f.contains('\u{FFFD}'));
+        let left_out = if undecoded {
+            None
+        } else if emd.is_empty() && sgg.is_empty() {
             Some(LEFT_OUT_SIDO)
         } else if emd.is_empty() {
             Some(LEFT_OUT_SGG)
@@ -281,6 +346,16 @@ pub fn check(official: &[OfficialRow], sink: &mut Checker) -> Result<BTreeMap<St
             lines: lines.to_vec(),
             columns,
             misfits: Vec::new(),
+            marks: Marks::ANY,
+        })?;
+    }
+    if !converted.misfits.is_empty() {
+        sink.rows(&RawRows {
+            lines: Vec::new(),
+            columns: (0..REGIONS.columns.len())
+                .map(|_| RawColumn::Cells(Vec::new()))
+                .collect(),
+            misfits: converted.misfits,
             marks: Marks::ANY,
         })?;
     }

@@ -11,7 +11,7 @@ use calamine::{Data, DataType, Reader, Sheets, Xls, Xlsx};
 
 use super::{Checker, official};
 use crate::check::Cell;
-use crate::check::raw::{Marks, Misfit, RawColumn, RawRows};
+use crate::check::raw::{Marks, Misfit, RawColumn, RawRows, Unfit};
 use crate::diagnostics::Error;
 use crate::period::{days, parse_date};
 
@@ -129,7 +129,7 @@ impl<'a> Stretch<'a> {
             let text: Vec<String> = cells.iter().map(|c| c.text().into_owned()).collect();
             self.misfits.push(Misfit {
                 line,
-                fields: cells.len(),
+                unfit: Unfit::Fields(cells.len()),
                 text: text.join(","),
             });
         }

@@ -164,7 +164,7 @@ impl TableWriter {
     }
 }
 
-fn problems_schema() -> SchemaRef {
+pub(super) fn problems_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     Arc::new(Schema::new(vec![
         text("table"),

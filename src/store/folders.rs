@@ -80,7 +80,7 @@ pub fn kept_stores() -> Result<Vec<KeptStore>, Error> {
         if !dir.join(MANIFEST).is_file() {
             continue;
         }
-        let manifest = Manifest::read(&dir).ok().flatten();
+        let manifest = Manifest::read(&dir).ok().and_then(Result::ok);
         stores.push(KeptStore {
             bytes: size_of(&dir),
             data: manifest.as_ref().and_then(|m| m.data.clone()),

@@ -14,7 +14,7 @@ use super::{StoreOptions, TABLES_DIR, bytes_sha256, file_sha256};
 use crate::check::cross::{self, StagedRows};
 use crate::check::keys::{self, Duplicate, KeyLog};
 use crate::check::{CheckedTable, Problem, Severity};
-use crate::contract::{TABLES, Table};
+use crate::contract::{TABLES, Table, table_named};
 use crate::diagnostics::Error;
 use crate::load::{
     BUILT_IN_REGIONS, BUILT_IN_REGIONS_FILE, Encoding, Format, Source, find_files,
@@ -275,12 +275,7 @@ fn stage_all(
 fn cross_check(dir: &Path, tables: &mut [TableEntry]) -> Result<(String, String), Error> {
     let specs: Vec<&'static Table> = tables
         .iter()
-        .map(|t| {
-            *TABLES
-                .iter()
-                .find(|s| s.name == t.table)
-                .expect("a contract table")
-        })
+        .map(|t| table_named(&t.table).expect("a contract table"))
         .collect();
     let duplicates: Vec<Vec<u64>> = tables
         .iter()
@@ -351,7 +346,8 @@ fn check_succession(
         let mut left_out = results[i].excluded.clone();
         left_out.extend(&duplicates[i]);
         left_out.sort_unstable();
-        read::read_rows_with_lines(&dir.join(&tables[i].parquet), &left_out)
+        let spec = table_named(&tables[i].table).expect("a contract table");
+        read::read_rows_with_lines(spec, &dir.join(&tables[i].parquet), &left_out)
     };
     let Some(regions_at) = at("regions") else {
         return Ok(());
@@ -402,7 +398,7 @@ fn remove_unreferenced(dir: &Path, manifest: &Manifest) {
 /// runs the rules across tables when any did, then swaps the manifest in. Runs under the
 /// store's lock.
 pub(super) fn import(dir: &Path, data: &Path, options: &StoreOptions) -> Result<(), Error> {
-    let old = Manifest::read(dir)?;
+    let old = Manifest::read(dir)?.ok();
     let found = found_sources(data, options.regions.as_deref())?;
     let encoding = format!("{:?}", options.encoding);
     let same_encoding = old.as_ref().is_some_and(|m| m.encoding == encoding);

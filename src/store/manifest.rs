@@ -91,23 +91,59 @@ pub struct SourceEntry {
     pub left_out: BTreeMap<String, u64>,
 }
 
+/// Why a store's manifest cannot be used as it is: the store is made again from its export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unusable {
+    Missing,
+    /// Not a manifest this hubstat can read: cut short, edited, or not JSON.
+    Damaged(String),
+    /// Written by another version of hubstat, of the store's layout or of the contract.
+    OtherVersion,
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Missing => write!(f, "the store has no {MANIFEST}"),
+            Unusable::Damaged(reason) => write!(f, "the store is damaged ({MANIFEST}: {reason})"),
+            Unusable::OtherVersion => write!(f, "the store was made by another version of hubstat"),
+        }
+    }
+}
+
 impl Manifest {
-    /// The manifest of `dir`; `None` when there is none or it is of another version, so that
-    /// the store is made again.
-    pub fn read(dir: &Path) -> Result<Option<Manifest>, Error> {
+    /// The manifest of `dir`, or why there is none that can be used.
+    pub fn read(dir: &Path) -> Result<Result<Manifest, Unusable>, Error> {
         let path = dir.join(MANIFEST);
-        let text = match fs::read_to_string(&path) {
+        let text = match fs::read(&path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Err(Unusable::Missing));
+            }
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let Ok(manifest) = serde_json::from_str::<Manifest>(&text) else {
-            return Ok(None);
+        /// The fields every version of the manifest has.
+        #[derive(Deserialize)]
+        struct Versions {
+            store_format: u32,
+            contract: String,
+            hubstat: String,
+        }
+        let damaged = |e: serde_json::Error| Ok(Err(Unusable::Damaged(e.to_string())));
+        let versions = match serde_json::from_slice::<Versions>(&text) {
+            Ok(versions) => versions,
+            Err(e) => return damaged(e),
         };
-        let current = manifest.store_format == STORE_FORMAT
-            && manifest.contract == CONTRACT_VERSION
-            && manifest.hubstat == env!("CARGO_PKG_VERSION");
-        Ok(current.then_some(manifest))
+        if versions.store_format != STORE_FORMAT
+            || versions.contract != CONTRACT_VERSION
+            || versions.hubstat != env!("CARGO_PKG_VERSION")
+        {
+            return Ok(Err(Unusable::OtherVersion));
+        }
+        match serde_json::from_slice::<Manifest>(&text) {
+            Ok(manifest) => Ok(Ok(manifest)),
+            Err(e) => damaged(e),
+        }
     }
 
     /// Writes the manifest aside and renames it over the old one: a reader or a crash sees

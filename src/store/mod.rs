@@ -8,6 +8,7 @@ mod folders;
 mod import;
 mod manifest;
 mod read;
+pub mod schemas;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::cross::{self, StagedRows};
 use crate::check::{Problem, ProblemLog, Severity, Tally};
-use crate::contract::{TABLES, Table};
+use crate::contract::{Table, table_named};
 use crate::diagnostics::Error;
 use crate::load::{Encoding, Source};
 use crate::progress::Progress;
@@ -66,7 +67,7 @@ pub struct Store {
     pub tables: Vec<StoredTable>,
     /// The export folder as the user named it this time.
     data: Option<PathBuf>,
-    _lock: File,
+    _lock: Option<File>,
     _temporary: Option<tempfile::TempDir>,
 }
 
@@ -101,14 +102,32 @@ pub fn bytes_sha256(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-fn lock_file(dir: &Path) -> Result<File, Error> {
+/// The store's lock file, made when missing. A store that cannot be written (a finished
+/// store on a read-only mount) is locked through its lock file opened for reading, or not
+/// at all when it has none: nothing can change it then.
+fn lock_file(dir: &Path) -> Result<Option<File>, Error> {
+    use std::io::ErrorKind;
     let path = dir.join(LOCK);
-    File::options()
+    let cannot_write = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+        )
+    };
+    match File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::io(&path, e))
+    {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if cannot_write(&e) => match File::open(&path) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        },
+        Err(e) => Err(Error::io(&path, e)),
+    }
 }
 
 impl Store {
@@ -139,13 +158,26 @@ impl Store {
                 ));
             }
         };
+        let lock_error = |e| Error::io(dir.join(LOCK), e);
         let lock = match &options.data {
             Some(data) => {
                 fs::create_dir_all(dir.join(TABLES_DIR)).map_err(|e| Error::io(&dir, e))?;
                 let lock = lock_file(&dir)?;
-                lock.lock().map_err(|e| Error::io(dir.join(LOCK), e))?;
+                if let Some(lock) = &lock {
+                    lock.lock().map_err(lock_error)?;
+                }
                 import::import(&dir, data, options)?;
-                lock.unlock().map_err(|e| Error::io(dir.join(LOCK), e))?;
+                // Files damaged since the import that made them: the store is made again.
+                if let Ok(Ok(manifest)) = Manifest::read(&dir)
+                    && schemas::check_store(&dir, &manifest).is_err()
+                {
+                    let path = dir.join(manifest::MANIFEST);
+                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                    import::import(&dir, data, options)?;
+                }
+                if let Some(lock) = &lock {
+                    lock.unlock().map_err(lock_error)?;
+                }
                 lock
             }
             None => {
@@ -158,22 +190,25 @@ impl Store {
                 lock_file(&dir)?
             }
         };
-        lock.lock_shared()
-            .map_err(|e| Error::io(dir.join(LOCK), e))?;
-        let manifest = Manifest::read(&dir)?.ok_or_else(|| {
-            Error::input(
-                &dir,
-                "the store was made by another version of hubstat: import the export again",
-            )
-        })?;
+        if let Some(lock) = &lock {
+            lock.lock_shared().map_err(lock_error)?;
+        }
+        let manifest = match Manifest::read(&dir)? {
+            Ok(manifest) => manifest,
+            Err(unusable) => {
+                return Err(Error::input(
+                    &dir,
+                    format!("{unusable}: import the export again"),
+                ));
+            }
+        };
+        schemas::check_store(&dir, &manifest)?;
         let mut excluded = read::read_excluded(&dir.join(&manifest.excluded))?;
         let tables = manifest
             .tables
             .iter()
             .map(|t| {
-                let spec = TABLES
-                    .iter()
-                    .find(|s| s.name == t.table)
+                let spec = table_named(&t.table)
                     .ok_or_else(|| Error::input(&dir, format!("unknown table {}", t.table)))?;
                 let lines = excluded.remove(t.table.as_str()).unwrap_or_default();
                 let rejected = t.rejected_own + t.rejected_cross;
@@ -259,7 +294,7 @@ impl Store {
         let Some(table) = self.table(name) else {
             return Ok(None);
         };
-        read::read_rows(&table.parquet, &table.excluded).map(Some)
+        read::read_rows(table.spec, &table.parquet, &table.excluded).map(Some)
     }
 
     /// The regions' history with its successors: derived from the regions, with the export's

@@ -3,16 +3,16 @@
 //! across tables scan it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use datafusion::arrow::datatypes::Int64Type;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::check::cross::{KEY_COLUMN, StagedRows};
+use super::files::{excluded_schema, problems_schema};
+use super::schemas::{self, Expected};
+use crate::check::cross::{KEY_COLUMN, StagedRows, rejected_schema};
 use crate::check::keys::{KeyAt, key_text};
 use crate::check::{LINE_COLUMN, Problem, Severity};
 use crate::contract::Table;
@@ -25,7 +25,8 @@ fn read_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + 
 /// Reads what [`super::files::write_excluded`] wrote: table → sorted lines.
 pub fn read_excluded(path: &Path) -> Result<BTreeMap<String, Vec<u64>>, Error> {
     let mut excluded: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    scan_file(path, None, &mut |batch| {
+    let schema = excluded_schema();
+    scan_file(path, Expected::Exactly(&schema), None, &mut |batch| {
         let tables = batch.column(0).as_string::<i32>();
         let lines = batch.column(1).as_primitive::<Int64Type>();
         for i in 0..batch.num_rows() {
@@ -43,9 +44,8 @@ pub fn read_excluded(path: &Path) -> Result<BTreeMap<String, Vec<u64>>, Error> {
 
 /// Reads the problems of a store file, in the order they were written.
 pub fn read_problems(path: &Path) -> Result<Vec<(String, Problem)>, Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(read_error(path))?
+    let schema = problems_schema();
+    let reader = schemas::open(path, Expected::Exactly(&schema))?
         .build()
         .map_err(read_error(path))?;
     let mut problems = Vec::new();
@@ -79,18 +79,26 @@ pub fn read_problems(path: &Path) -> Result<Vec<(String, Problem)>, Error> {
 
 /// The rows of a table file in the order of their lines, without the line column and the
 /// rows of `excluded` lines.
-pub fn read_rows(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
-    rows_in_order(path, excluded, false)
+pub fn read_rows(spec: &Table, path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
+    rows_in_order(spec, path, excluded, false)
 }
 
 /// The same, with the line column.
-pub fn read_rows_with_lines(path: &Path, excluded: &[u64]) -> Result<RecordBatch, Error> {
-    rows_in_order(path, excluded, true)
+pub fn read_rows_with_lines(
+    spec: &Table,
+    path: &Path,
+    excluded: &[u64],
+) -> Result<RecordBatch, Error> {
+    rows_in_order(spec, path, excluded, true)
 }
 
-fn rows_in_order(path: &Path, excluded: &[u64], with_lines: bool) -> Result<RecordBatch, Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(read_error(path))?;
+fn rows_in_order(
+    spec: &Table,
+    path: &Path,
+    excluded: &[u64],
+    with_lines: bool,
+) -> Result<RecordBatch, Error> {
+    let builder = schemas::open(path, Expected::Rows(spec))?;
     let schema = builder.schema().clone();
     let reader = builder.build().map_err(read_error(path))?;
     let batches = reader
@@ -129,7 +137,7 @@ pub fn keys_at(
 ) -> Result<Vec<KeyAt>, Error> {
     let mut found = Vec::new();
     let wanted = |line: i64| lines.binary_search(&(line as u64)).is_ok();
-    scan_file(table, Some(spec.key), &mut |batch| {
+    scan_file(table, Expected::Rows(spec), Some(spec.key), &mut |batch| {
         let line_column = batch.column_by_name(LINE_COLUMN).expect("scanned");
         let row_lines = line_column.as_primitive::<Int64Type>();
         let columns: Vec<&dyn Array> = spec
@@ -149,22 +157,28 @@ pub fn keys_at(
             }
         }
     })?;
-    scan_file(rejected, None, &mut |batch| {
-        let row_lines = batch.column(0).as_primitive::<Int64Type>();
-        let keys = batch
-            .column_by_name(KEY_COLUMN)
-            .expect("rejected rows keep their key")
-            .as_string::<i32>();
-        for i in 0..batch.num_rows() {
-            if wanted(row_lines.value(i)) && !keys.is_null(i) {
-                found.push(KeyAt {
-                    line: row_lines.value(i) as u64,
-                    key: keys.value(i).to_string(),
-                    stored: false,
-                });
+    let rejected_columns = rejected_schema(spec);
+    scan_file(
+        rejected,
+        Expected::Exactly(&rejected_columns),
+        None,
+        &mut |batch| {
+            let row_lines = batch.column(0).as_primitive::<Int64Type>();
+            let keys = batch
+                .column_by_name(KEY_COLUMN)
+                .expect("rejected rows keep their key")
+                .as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                if wanted(row_lines.value(i)) && !keys.is_null(i) {
+                    found.push(KeyAt {
+                        line: row_lines.value(i) as u64,
+                        key: keys.value(i).to_string(),
+                        stored: false,
+                    });
+                }
             }
-        }
-    })?;
+        },
+    )?;
     Ok(found)
 }
 
@@ -183,11 +197,11 @@ pub struct StoredRows<'a> {
 /// Reads a Parquet file of the store a batch at a time, `columns` only when given.
 fn scan_file(
     path: &Path,
+    expected: Expected,
     columns: Option<&[&str]>,
     each: &mut dyn FnMut(&RecordBatch),
 ) -> Result<(), Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(read_error(path))?;
+    let mut builder = schemas::open(path, expected)?;
     if let Some(columns) = columns {
         let mask = ProjectionMask::columns(
             builder.parquet_schema(),
@@ -224,10 +238,11 @@ impl StagedRows for StoredRows<'_> {
     }
 
     fn scan(&self, columns: &[&str], each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error> {
-        scan_file(&self.path, Some(columns), each)
+        scan_file(&self.path, Expected::Rows(self.spec), Some(columns), each)
     }
 
     fn scan_rejected(&self, each: &mut dyn FnMut(&RecordBatch)) -> Result<(), Error> {
-        scan_file(&self.rejected, None, each)
+        let schema = rejected_schema(self.spec);
+        scan_file(&self.rejected, Expected::Exactly(&schema), None, each)
     }
 }

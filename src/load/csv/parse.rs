@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use csv::{ByteRecord, ReaderBuilder};
 use memchr::{memchr, memchr_iter, memchr2};
 
-use crate::check::raw::{Marks, Misfit, RawColumn, RawRows};
+use crate::check::raw::{Marks, Misfit, RawColumn, RawRows, Unfit};
 
 /// A chunk's records: the fields of record `r` are `fields[starts[r]..starts[r + 1]]`,
 /// ranges of `text`.
@@ -154,7 +154,7 @@ impl Records {
                 let text: Vec<&str> = fields.iter().map(|f| self.field(*f)).collect();
                 misfits.push(Misfit {
                     line: self.lines[record],
-                    fields: fields.len(),
+                    unfit: Unfit::Fields(fields.len()),
                     text: text.join(","),
                 });
             }
