@@ -37,12 +37,33 @@ use clap::Parser;
 
 use crate::diagnostics::{Chain, ExitStatus};
 
+/// The stack of the thread a command runs on and of its runtime's threads: what a statement
+/// of [`query::MAX_OPERATORS`] operators needs to be planned and run, with room to spare. It
+/// is reserved, not used: the pages a command never reaches are never touched.
+pub const STACK_SIZE: usize = 256 << 20;
+
 /// Runs hubstat with the given arguments and gives the exit status; the one place that decides it.
 pub fn run<I, T>(args: I) -> ExitStatus
 where
     I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
+    T: Into<OsString> + Clone + Send + 'static,
 {
+    let args: Vec<T> = args.into_iter().collect();
+    let command = std::thread::Builder::new()
+        .name("hubstat".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || run_here(args));
+    match command.map(std::thread::JoinHandle::join) {
+        Ok(Ok(status)) => status,
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(e) => {
+            eprintln!("error: cannot start hubstat's thread: {e}");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn run_here<T: Into<OsString> + Clone>(args: Vec<T>) -> ExitStatus {
     diagnostics::install_panic_hook();
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,

@@ -664,8 +664,44 @@ async fn run(
     Ok(ResultTable { schema, batches })
 }
 
+/// The operators one statement may hold. DataFusion plans an expression by recursion and
+/// simplifies a chain of `OR` or `AND` in time that grows with the square of its length
+/// (4,000 terms take a few seconds), so a longer statement is refused before it is parsed,
+/// rather than running for an hour or overflowing a stack.
+pub const MAX_OPERATORS: usize = 5_000;
+
+/// The operators of a statement that chain expressions into deep trees: `AND`, `OR`, `NOT`
+/// and arithmetic (a comparison takes two operands and ends a chain), counted from its
+/// tokens, since the tokenizer does not recurse.
+fn operator_count(sql: &str) -> Option<usize> {
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&GenericDialect {}, sql).tokenize().ok()?;
+    Some(
+        tokens
+            .iter()
+            .filter(|t| match t {
+                Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT),
+                Token::Plus
+                | Token::Minus
+                | Token::Mul
+                | Token::Div
+                | Token::Mod
+                | Token::StringConcat => true,
+                _ => false,
+            })
+            .count(),
+    )
+}
+
 /// Refuses anything but a query, before DataFusion sees it; SQLOptions guard again.
 fn refuse_writes(sql: &str, what: &str) -> Result<(), Error> {
+    if let Some(operators) = operator_count(sql).filter(|n| *n > MAX_OPERATORS) {
+        return Err(Error::Usage(format!(
+            "the statement holds {operators} operators (AND, OR, NOT, arithmetic); hubstat plans at most {MAX_OPERATORS} in one statement: write a long list of values as `column IN (value, value, ...)`, which has no such limit"
+        )));
+    }
     let statements = DFParser::parse_sql(sql).map_err(|e| sql_error(what, sql, e))?;
     if statements.len() != 1 {
         return Err(Error::Usage(format!(

@@ -845,3 +845,99 @@ fn official_text_in_any_form_cut_anywhere_counts_no_line_for_a_wrong_reason() {
         })
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Shell scripts: statements with quotes, comments and Hangul, cut anywhere.
+
+/// One statement of a script, as written, and where its quoted literal opens (line and
+/// column within the statement, 1-based, in characters).
+fn statement() -> impl Strategy<Value = (String, (usize, usize))> {
+    let literal = prop::collection::vec(
+        prop::sample::select(vec!["a", ";", "가", " ", "\n", "''", "--", "/*"]),
+        0..6,
+    );
+    (literal, any::<bool>(), any::<bool>()).prop_map(|(literal, comment, newline)| {
+        let mut text = String::from("SELECT ");
+        if comment {
+            text.push_str("/* ; 주석 */ ");
+        }
+        if newline {
+            text.push_str("-- ; x\n  ");
+        }
+        let line = 1 + text.matches('\n').count();
+        let column = 1 + text.rsplit('\n').next().unwrap().chars().count();
+        text.push('\'');
+        text.push_str(&literal.concat());
+        text.push_str("' AS v");
+        (text, (line, column))
+    })
+}
+
+#[test]
+fn shell_scripts_cut_anywhere_say_where_they_stop() {
+    use hubstat::shell::statements::{Part, Unended, split};
+    let case = (prop::collection::vec(statement(), 1..5), 0.0..1.0f64);
+    let mut runner = TestRunner::new(config());
+    runner
+        .run(&case, |(statements, cut)| {
+            // Each statement on lines of its own, then `;`.
+            let mut script = String::new();
+            let mut starts = Vec::new();
+            for (text, _) in &statements {
+                starts.push((script.len(), 1 + script.matches('\n').count()));
+                script.push_str(text);
+                script.push_str(";\n");
+            }
+            let (parts, unended) = split(&script);
+            prop_assert_eq!(unended, None);
+            let texts: Vec<String> = parts
+                .iter()
+                .map(|p| match p {
+                    Part::Sql(s) => s.text.clone(),
+                    Part::Dot { text, .. } => text.clone(),
+                })
+                .collect();
+            let wanted: Vec<String> = statements.iter().map(|(t, _)| t.clone()).collect();
+            prop_assert_eq!(texts, wanted);
+            let boundaries: Vec<usize> = script.char_indices().map(|(i, _)| i).collect();
+            let at = boundaries[(boundaries.len() as f64 * cut) as usize];
+            let (parts, unended) = split(&script[..at]);
+            // Complete statements are those whose `;` comes before the cut.
+            let cut_in = starts.iter().rposition(|(start, _)| *start <= at).unwrap();
+            let (start, first_line) = starts[cut_in];
+            let (text, (quote_line, quote_column)) = &statements[cut_in];
+            let into = at - start;
+            let complete = if into > text.len() {
+                cut_in + 1
+            } else {
+                cut_in
+            };
+            prop_assert_eq!(parts.len(), complete);
+            let quote_at = text.find('\'').unwrap();
+            let closing = text.rfind('\'').unwrap();
+            // Inside the literal after an odd number of quotes: `''` is a quote within it.
+            let inside = into > quote_at
+                && into <= closing
+                && text[quote_at..into].matches('\'').count() % 2 == 1;
+            if inside {
+                prop_assert_eq!(
+                    unended,
+                    Some(Unended::Quote {
+                        quote: '\'',
+                        line: first_line + quote_line - 1,
+                        column: *quote_column,
+                    })
+                );
+            } else if into > quote_at && into <= text.len() {
+                prop_assert_eq!(
+                    unended,
+                    Some(Unended::Statement {
+                        line: first_line,
+                        column: 1
+                    })
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}

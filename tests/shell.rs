@@ -92,7 +92,22 @@ fn a_script_without_its_last_semicolon_says_so() {
     let output = script(&[], "SELECT 1 AS one;\nSELECT 2");
     assert_eq!(code(&output), 2);
     assert_eq!(stdout(&output), "one\n1\n");
-    assert!(stderr(&output).contains("the last statement has no `;` at its end"));
+    assert!(stderr(&output).contains(
+        "<stdin>:2:1: the statement that starts here has no `;` at its end: it was not run"
+    ));
+}
+
+/// A quote left open swallows the `;` after it: the message names where it opened.
+#[test]
+fn a_script_with_a_quote_left_open_names_where_it_opened() {
+    let output = script(&[], "SELECT 1 AS one;\nSELECT '가', 'abc;\n");
+    assert_eq!(code(&output), 2);
+    assert_eq!(stdout(&output), "one\n1\n");
+    assert!(
+        stderr(&output).contains("<stdin>:2:13: the quote ' opened here is never closed"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -161,4 +176,47 @@ fn ctrl_c_cancels_a_query_and_the_history_is_there_the_next_day() {
     shell.exp_string("42").unwrap();
     shell.send_control('d').unwrap();
     shell.exp_eof().unwrap();
+}
+
+/// A statement of `terms` comparisons joined by OR, as an analyst pastes one.
+fn chain_of_ors(terms: usize) -> String {
+    let terms: Vec<String> = (0..terms)
+        .map(|i| format!("visit_id = 'none-{i}'"))
+        .collect();
+    format!(
+        "SELECT count(*) AS found FROM visits WHERE {}",
+        terms.join(" OR ")
+    )
+}
+
+/// A long statement answers; one far past what can be planned fails with exit 2 and a way
+/// round it, never a signal: from a file, and in a script where it names its line.
+#[test]
+fn a_long_statement_answers_or_is_refused_never_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let answered = script(&[], &format!("{};\n", chain_of_ors(400)));
+    assert_eq!(code(&answered), 0, "{}", stderr(&answered));
+    assert_eq!(stdout(&answered), "found\n0\n");
+    let file = dir.path().join("long.sql");
+    std::fs::write(&file, chain_of_ors(50_000)).unwrap();
+    let from_file = command()
+        .args(SAMPLE)
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&from_file), 2, "{}", stderr(&from_file));
+    assert!(
+        stderr(&from_file).contains("50000 operators"),
+        "{}",
+        stderr(&from_file)
+    );
+    assert!(stderr(&from_file).contains("IN (value, value, ...)"));
+    let in_script = script(
+        &[],
+        &format!("SELECT 1 AS one;\n{};\n", chain_of_ors(50_000)),
+    );
+    assert_eq!(code(&in_script), 2, "{}", stderr(&in_script));
+    assert_eq!(stdout(&in_script), "one\n1\n");
+    assert!(stderr(&in_script).contains("<stdin>:2: the statement holds 50000 operators"));
 }

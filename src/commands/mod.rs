@@ -37,10 +37,13 @@ pub fn run(command: Command) -> Result<ExitStatus, Error> {
     }
 }
 
-/// The async runtime for commands that run queries.
+/// The async runtime for commands that run queries. Its threads have the command's large
+/// stack: DataFusion clones, compares and evaluates expressions by recursion, so a long
+/// statement runs as deep as it is long.
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(crate::STACK_SIZE)
         .build()
         .map_err(|e| Error::io("<tokio runtime>", e))
 }

@@ -88,7 +88,7 @@ impl Completer for ShellHelper {
 impl Validator for ShellHelper {
     fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
         let (_, open) = split(ctx.input());
-        Ok(if open {
+        Ok(if open.is_some() {
             ValidationResult::Incomplete
         } else {
             ValidationResult::Valid(None)
@@ -155,7 +155,7 @@ pub fn run(shell: &mut Shell) -> Result<ExitStatus, Error> {
                 pending.push_str(&input);
                 pending.push('\n');
                 let (parts, open) = split(&pending);
-                if open {
+                if open.is_some() {
                     continue;
                 }
                 pending.clear();

@@ -79,10 +79,8 @@ impl<'e, 's> Shell<'e, 's> {
                 return Ok(status);
             }
         }
-        if open {
-            return Err(Error::Usage(
-                "<stdin>: the last statement has no `;` at its end: it was not run".into(),
-            ));
+        if let Some(unended) = open {
+            return Err(Error::Usage(format!("<stdin>:{unended}")));
         }
         Ok(ExitStatus::Success)
     }

@@ -38,11 +38,50 @@ enum State {
     BlockComment,
 }
 
-/// The input's parts, and whether it ends inside a statement (text after the last
-/// semicolon that is more than space and comments).
-pub fn split(input: &str) -> (Vec<Part>, bool) {
+/// How an input ends inside a statement, with where that began (1-based line, column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unended {
+    /// Text after the last semicolon that is more than space and comments.
+    Statement { line: usize, column: usize },
+    /// A quote never closed: every `;` after it is inside it.
+    Quote {
+        quote: char,
+        line: usize,
+        column: usize,
+    },
+    /// A `/*` comment never closed, after text of a statement.
+    Comment { line: usize, column: usize },
+}
+
+impl std::fmt::Display for Unended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Unended::Statement { line, column } => write!(
+                f,
+                "{line}:{column}: the statement that starts here has no `;` at its end: it was not run"
+            ),
+            Unended::Quote {
+                quote,
+                line,
+                column,
+            } => write!(
+                f,
+                "{line}:{column}: the quote {quote} opened here is never closed: the rest of the input is inside it, so the statement was not run"
+            ),
+            Unended::Comment { line, column } => write!(
+                f,
+                "{line}:{column}: the comment /* opened here is never closed: the rest of the input is inside it, so the statement was not run"
+            ),
+        }
+    }
+}
+
+/// The input's parts, and how it ends inside a statement, if it does.
+pub fn split(input: &str) -> (Vec<Part>, Option<Unended>) {
     let mut parts = Vec::new();
     let mut state = State::Code;
+    // Where the quote or comment the text is in was opened: line, column.
+    let mut opened = (0, 0);
     // Where the pending statement started: byte offset, line, column.
     let mut start: Option<(usize, usize, usize)> = None;
     // Whether the pending statement has anything but comments.
@@ -74,10 +113,14 @@ pub fn split(input: &str) -> (Vec<Part>, bool) {
             State::Code => match c {
                 '\'' | '"' => {
                     state = State::Quote(c);
+                    opened = (line, column);
                     has_code = true;
                 }
                 '-' if next == Some('-') => state = State::LineComment,
-                '/' if next == Some('*') => state = State::BlockComment,
+                '/' if next == Some('*') => {
+                    state = State::BlockComment;
+                    opened = (line, column);
+                }
                 ';' => {
                     if let Some((from, l, col)) = start.take()
                         && has_code
@@ -93,6 +136,11 @@ pub fn split(input: &str) -> (Vec<Part>, bool) {
                 c if c.is_whitespace() => {}
                 _ => has_code = true,
             },
+            // A doubled quote is one quote inside the literal, as SQL writes it.
+            State::Quote(q) if c == q && next == Some(q) => {
+                chars.next();
+                column += 1;
+            }
             State::Quote(q) if c == q => state = State::Code,
             State::Quote(_) => {}
             State::LineComment if c == '\n' => state = State::Code,
@@ -115,8 +163,18 @@ pub fn split(input: &str) -> (Vec<Part>, bool) {
             column += 1;
         }
     }
-    let open = has_code || matches!(state, State::Quote(_));
-    (parts, open)
+    let (line, column) = opened;
+    let unended = match (state, start) {
+        (State::Quote(quote), _) => Some(Unended::Quote {
+            quote,
+            line,
+            column,
+        }),
+        (State::BlockComment, _) if has_code => Some(Unended::Comment { line, column }),
+        (_, Some((_, line, column))) if has_code => Some(Unended::Statement { line, column }),
+        _ => None,
+    };
+    (parts, unended)
 }
 
 #[cfg(test)]
@@ -142,15 +200,41 @@ mod tests {
                 sql("SELECT 2 -- no; end\n  FROM t /* ; */", 1, 18),
             ]
         );
-        assert!(!open);
+        assert_eq!(open, None);
     }
 
     #[test]
-    fn an_unended_statement_is_open_and_comments_alone_are_not() {
-        assert!(split("SELECT 1").1);
-        assert!(split("SELECT 'a;").1);
-        assert!(!split("-- nothing yet\n").1);
-        assert!(!split("  ").1);
+    fn an_unended_statement_says_where_it_opened_and_comments_alone_do_not() {
+        assert_eq!(
+            split("SELECT 1;\n  SELECT 2").1,
+            Some(Unended::Statement { line: 2, column: 3 })
+        );
+        assert_eq!(
+            split("SELECT 1;\nSELECT '가나', 'abc;\n").1,
+            Some(Unended::Quote {
+                quote: '\'',
+                line: 2,
+                column: 14
+            })
+        );
+        assert_eq!(
+            split("SELECT \"x;").1,
+            Some(Unended::Quote {
+                quote: '"',
+                line: 1,
+                column: 8
+            })
+        );
+        assert_eq!(
+            split("SELECT 1 /* ;\n").1,
+            Some(Unended::Comment {
+                line: 1,
+                column: 10
+            })
+        );
+        assert_eq!(split("SELECT 1; /* unfinished").1, None);
+        assert_eq!(split("-- nothing yet\n").1, None);
+        assert_eq!(split("  ").1, None);
     }
 
     #[test]
