@@ -346,16 +346,76 @@ pub fn temp_file_in(folder: &Path, suffix: &str) -> Result<tempfile::NamedTempFi
         .map_err(|e| Error::io(folder, e))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so that a failure or a kill never leaves a half-written file.
+/// Writes `bytes` to what `path` is. A regular file (or a new one) is written through a
+/// temporary file in its folder and a rename, so that a failure or a kill never leaves a
+/// half-written file; through a symlink, its target is replaced so, in the target's folder,
+/// and the link stays. A named pipe, a device or a file of `/dev` or `/proc` (`/dev/stdout`)
+/// is written directly: its reader is waiting for the bytes, and a rename would hide them.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut temp = temp_file_in(folder, ".tmp")?;
-    temp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    match destination(path)? {
+        Destination::Direct(target) => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map_err(|e| Error::io(path, e))?;
+            file.write_all(bytes)
+                .and_then(|()| file.flush())
+                .map_err(|e| Error::io(path, e))
+        }
+        Destination::Replace(target) => {
+            let folder = match target.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let mut temp = temp_file_in(folder, ".tmp")?;
+            temp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+            temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+            temp.persist(&target)
+                .map_err(|e| Error::io(&target, e.error))?;
+            Ok(())
+        }
+    }
+}
+
+/// How an output path is written.
+enum Destination {
+    /// Opened and written in place.
+    Direct(std::path::PathBuf),
+    /// A regular file, new or replaced whole.
+    Replace(std::path::PathBuf),
+}
+
+/// What `path` names once its symlinks are followed (a dangling one names the file it
+/// would make).
+fn destination(path: &Path) -> Result<Destination, Error> {
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        if target.starts_with("/dev") || target.starts_with("/proc") {
+            return Ok(Destination::Direct(target));
+        }
+        let meta = match std::fs::symlink_metadata(&target) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Destination::Replace(target));
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        if meta.file_type().is_symlink() {
+            let link = std::fs::read_link(&target).map_err(|e| Error::io(&target, e))?;
+            target = match target.parent() {
+                Some(folder) => folder.join(link),
+                None => link,
+            };
+            continue;
+        }
+        if meta.is_dir() {
+            return Err(Error::input(path, "a folder, not a file to write"));
+        }
+        return Ok(if meta.is_file() {
+            Destination::Replace(target)
+        } else {
+            Destination::Direct(target)
+        });
+    }
+    Err(Error::input(path, "too many levels of symbolic links"))
 }

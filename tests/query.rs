@@ -436,3 +436,56 @@ fn list_names_every_figure_with_its_title() {
     }
     assert!(out.contains("설치현황 (Team coverage)"), "{out}");
 }
+
+/// `--out` writes to what its path is: a named pipe's reader gets the bytes and the pipe
+/// stays; through a symlink (dangling or not) the target is replaced and the link stays;
+/// `/dev/stdout` is the command's standard output.
+#[test]
+fn out_writes_to_a_pipe_a_symlink_and_stdout_as_they_are() {
+    let args = [
+        "query", "visits", "--data", "tests/figures/data", "--today", TODAY, "--period",
+        "2020Q3", "--format", "csv",
+    ];
+    let expected = stdout(&hubstat(&args));
+    assert!(expected.starts_with("region_code,"), "{expected}");
+    let dir = tempfile::tempdir().unwrap();
+    let run_to = |out: &std::path::Path| {
+        let output = crate::support::command()
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 0, "{}: {}", out.display(), stderr(&output));
+        stdout(&output)
+    };
+
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    run_to(&fifo);
+    assert_eq!(reader.join().unwrap(), expected);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+
+    let targets = dir.path().join("targets");
+    fs::create_dir(&targets).unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink("targets/real.csv", &link).unwrap();
+    for content in ["dangling", "old content"] {
+        if content != "dangling" {
+            fs::write(targets.join("real.csv"), content).unwrap();
+        }
+        run_to(&link);
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(targets.join("real.csv")).unwrap(), expected);
+        let leftovers: Vec<_> = fs::read_dir(&targets).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "{content}");
+    }
+
+    assert_eq!(run_to(std::path::Path::new("/dev/stdout")), expected);
+}
