@@ -387,6 +387,68 @@ fn xlsx_problems_name_the_excel_row() {
     );
 }
 
+/// A sheet with one value in its last cell (XFD1048576) is read in the memory of the cells
+/// present, under a cap of 1 GiB of address space (the whole extent would be 550 GB): the
+/// table's rows are read as ever and the far cell's row is one row of too many fields.
+#[test]
+fn a_sparse_xlsx_with_a_far_cell_reads_in_the_memory_of_its_cells() {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (c, name) in VISITS_HEADER.iter().enumerate() {
+        sheet.write_string(0, c as u16, *name).unwrap();
+    }
+    let rows = visits_rows();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+            sheet.write_string(r as u32 + 1, c as u16, *value).unwrap();
+        }
+    }
+    sheet.write_string(1_048_575, 16_383, "far").unwrap();
+    let dir = folder_with_visits("sparse", "visits.xlsx", &workbook.save_to_buffer().unwrap());
+    let output = std::process::Command::new("prlimit")
+        .arg(format!("--as={}", 1u64 << 30))
+        .arg(env!("CARGO_BIN_EXE_hubstat"))
+        .args([
+            "check",
+            "--no-store",
+            "--format",
+            "json",
+            "--today",
+            TODAY,
+            "--data",
+        ])
+        .arg(dir.path())
+        .env("XDG_CACHE_HOME", crate::support::cache_home())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let visits = json["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "visits")
+        .unwrap();
+    assert_eq!(visits["read"], rows.len() as u64 + 1);
+    let far: Vec<&serde_json::Value> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["line"] == 1_048_576)
+        .collect();
+    assert_eq!(far.len(), 1, "{far:?}");
+    assert_eq!(far[0]["rule"], "field count");
+    assert_eq!(
+        far[0]["detail"],
+        format!("16384 fields, the header has {}", VISITS_HEADER.len())
+    );
+}
+
 /// The built-in reference gives the counts of the reference's counts file on every date.
 #[test]
 fn built_in_regions_match_the_reference_counts() {

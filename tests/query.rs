@@ -443,8 +443,16 @@ fn list_names_every_figure_with_its_title() {
 #[test]
 fn out_writes_to_a_pipe_a_symlink_and_stdout_as_they_are() {
     let args = [
-        "query", "visits", "--data", "tests/figures/data", "--today", TODAY, "--period",
-        "2020Q3", "--format", "csv",
+        "query",
+        "visits",
+        "--data",
+        "tests/figures/data",
+        "--today",
+        TODAY,
+        "--period",
+        "2020Q3",
+        "--format",
+        "csv",
     ];
     let expected = stdout(&hubstat(&args));
     assert!(expected.starts_with("region_code,"), "{expected}");
@@ -461,7 +469,10 @@ fn out_writes_to_a_pipe_a_symlink_and_stdout_as_they_are() {
     };
 
     let fifo = dir.path().join("pipe");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let reader = {
         let fifo = fifo.clone();
@@ -481,8 +492,16 @@ fn out_writes_to_a_pipe_a_symlink_and_stdout_as_they_are() {
             fs::write(targets.join("real.csv"), content).unwrap();
         }
         run_to(&link);
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(targets.join("real.csv")).unwrap(), expected);
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_to_string(targets.join("real.csv")).unwrap(),
+            expected
+        );
         let leftovers: Vec<_> = fs::read_dir(&targets).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "{content}");
     }

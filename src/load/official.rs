@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use calamine::{Data, DataType};
+use calamine::Data;
 
 use super::Checker;
+use super::xlsx::{SheetRow, first_sheet_rows};
 use crate::check::Cell;
 use crate::check::raw::{Marks, Misfit, RawColumn, RawRows, Unfit};
 use crate::contract::REGIONS;
@@ -194,17 +195,13 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// The rows of the spreadsheet form, after its header row (`first_row` is the 0-based
-/// sheet row of the header).
-pub fn read_sheet<'a>(rows: impl Iterator<Item = &'a [Data]>, first_row: u32) -> Vec<OfficialRow> {
+/// The rows of the spreadsheet form after its header row, each named by the row Excel shows.
+pub fn read_sheet<'a>(rows: impl Iterator<Item = &'a SheetRow>) -> Vec<OfficialRow> {
     let mut out = Vec::new();
-    for (i, row) in rows.enumerate() {
-        if row.iter().all(|d| d.is_empty()) {
-            continue;
-        }
-        let text = |k: usize| row.get(k).map_or_else(String::new, sheet_text);
+    for row in rows {
+        let text = |k: usize| row.cells.get(k).map_or_else(String::new, sheet_text);
         out.push(OfficialRow {
-            line: u64::from(first_row) + 2 + i as u64,
+            line: u64::from(row.row) + 1,
             fields: std::array::from_fn(text),
             cut_short: None,
         });
@@ -368,24 +365,17 @@ const STRETCH_ROWS: usize = 64 * 1024;
 /// The official rows of a workbook held in memory, or why it is not the official file.
 pub fn read_workbook(bytes: &[u8]) -> Result<Vec<OfficialRow>, String> {
     use calamine::Reader;
-    let mut workbook =
-        calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or("the workbook has no sheet")?
-        .map_err(|e| e.to_string())?;
-    let first_row = range.start().map_or(0, |(r, _)| r);
-    let mut rows = range.rows();
+    let workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let rows = first_sheet_rows(&mut calamine::Sheets::Xlsx(workbook))?;
+    let mut rows = rows.iter();
     let header: Vec<String> = rows
         .next()
-        .unwrap_or_default()
-        .iter()
-        .map(sheet_text)
-        .collect();
+        .map(|r| r.cells.iter().map(sheet_text).collect())
+        .unwrap_or_default();
     if !is_official_header(&header) {
         return Err("not the 행정기관코드 file: its header differs".into());
     }
-    Ok(read_sheet(rows, first_row))
+    Ok(read_sheet(rows))
 }
 
 /// The built-in regions as `regions` rows, read as the checks read them.

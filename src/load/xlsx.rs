@@ -48,48 +48,118 @@ fn not_workbook(path: &Path, e: &dyn std::fmt::Display) -> Error {
     Error::input(path, format!("not a valid XLSX or XLS workbook: {e}"))
 }
 
+/// A row of a sheet that holds anything: its 0-based sheet row and its cells, from the
+/// sheet's first used column to the row's own last cell.
+pub struct SheetRow {
+    pub row: u32,
+    pub cells: Vec<Data>,
+}
+
+/// Excel's own bounds: a cell past them is no cell of a table.
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLUMNS: u32 = 16_384;
+
+/// The rows of the first sheet that hold anything. An XLSX sheet is read cell by cell, so
+/// that memory follows the cells present, not the sheet's extent: a sheet with one value in
+/// its last cell is two rows, not 17 billion cells.
+pub fn first_sheet_rows<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut Sheets<RS>,
+) -> Result<Vec<SheetRow>, String> {
+    let Some(name) = workbook.sheet_names().first().cloned() else {
+        return Err("the workbook has no sheet".into());
+    };
+    let cells: Vec<((u32, u32), Data)> = match workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut reader = match xlsx.worksheet_cells_reader(&name) {
+                Ok(reader) => reader,
+                Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.to_string()),
+            };
+            let mut cells = Vec::new();
+            while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+                let (row, column) = cell.get_position();
+                if row >= MAX_ROWS || column >= MAX_COLUMNS {
+                    return Err(format!(
+                        "a cell at row {} column {} lies outside Excel's {MAX_ROWS} rows × {MAX_COLUMNS} columns: not a sheet of a table",
+                        u64::from(row) + 1,
+                        u64::from(column) + 1
+                    ));
+                }
+                let value = Data::from(cell.get_value().clone());
+                if !value.is_empty() {
+                    cells.push(((row, column), value));
+                }
+            }
+            cells
+        }
+        // A legacy sheet is bounded by its format (65,536 rows × 256 columns).
+        other => {
+            let range = other.worksheet_range(&name).map_err(|e| e.to_string())?;
+            let Some((first_row, first_column)) = range.start() else {
+                return Ok(Vec::new());
+            };
+            range
+                .used_cells()
+                .map(|(r, c, d)| ((first_row + r as u32, first_column + c as u32), d.clone()))
+                .filter(|(_, d)| !d.is_empty())
+                .collect()
+        }
+    };
+    Ok(sparse_rows(cells))
+}
+
+/// Cells grouped into rows, each row from the first used column on.
+fn sparse_rows(mut cells: Vec<((u32, u32), Data)>) -> Vec<SheetRow> {
+    cells.sort_by_key(|(position, _)| *position);
+    let first_column = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
+    let mut rows: Vec<SheetRow> = Vec::new();
+    for ((row, column), value) in cells {
+        if rows.last().is_none_or(|r| r.row != row) {
+            rows.push(SheetRow {
+                row,
+                cells: Vec::new(),
+            });
+        }
+        let cells = &mut rows.last_mut().expect("pushed above").cells;
+        let at = (column - first_column) as usize;
+        if cells.len() <= at {
+            cells.resize(at + 1, Data::Empty);
+        }
+        cells[at] = value;
+    }
+    rows
+}
+
 fn read_sheets<RS: std::io::Read + std::io::Seek>(
     mut workbook: Sheets<RS>,
     path: &Path,
     sink: &mut Checker,
 ) -> Result<Read, Error> {
-    let not_workbook = |e: &dyn std::fmt::Display| not_workbook(path, e);
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| Error::input(path, "the workbook has no sheet"))?
-        .map_err(|e| not_workbook(&e))?;
-    let Some((first_row, _)) = range.start() else {
-        return Ok(Read::Table);
-    };
-    let mut rows = range.rows();
+    let rows = first_sheet_rows(&mut workbook).map_err(|e| not_workbook(path, &e))?;
+    let mut rows = rows.iter();
     let Some(header) = rows.next() else {
         return Ok(Read::Table);
     };
-    let width = header
-        .iter()
-        .rposition(|d| !d.is_empty())
-        .map_or(0, |i| i + 1);
-    let names: Vec<String> = header[..width]
+    let names: Vec<String> = header
+        .cells
         .iter()
         .map(|d| cell(d).text().into_owned())
         .collect();
     if sink.takes_official() && official::is_official_header(&names) {
-        let official = official::read_sheet(rows, first_row);
+        let official = official::read_sheet(rows);
         return official::check(&official, sink).map(Read::Official);
     }
+    let width = names.len();
     sink.header(names)?;
     let mut stretch = Stretch::new(width);
-    for (i, row) in rows.enumerate() {
-        if row.iter().all(|d| d.is_empty()) {
-            continue;
-        }
-        let mut cells: Vec<Cell> = row.iter().map(cell).collect();
+    for row in rows {
+        let mut cells: Vec<Cell> = row.cells.iter().map(cell).collect();
+        cells.resize(cells.len().max(width), Cell::Empty);
         while cells.len() > width && cells.last() == Some(&Cell::Empty) {
             cells.pop();
         }
-        // Excel numbers rows from 1 and the header is the range's first row.
-        let excel_row = u64::from(first_row) + 2 + i as u64;
-        stretch.push(excel_row, cells);
+        // Excel numbers rows from 1.
+        stretch.push(u64::from(row.row) + 1, cells);
         if stretch.lines.len() == STRETCH_ROWS {
             sink.rows(&stretch.take())?;
         }
