@@ -74,6 +74,83 @@ fn recoded_sgg_and_sido_follow_their_emd() {
     assert_eq!(sgg.len(), 18 + 15 + 1, "강원 18 and 전북 15 시군구, 군위군");
 }
 
+/// The 2026-07-01 changes in small: 인천 동구 (28140) joins the new 제물포구 (28190), and
+/// 광주 (29) and 전남 (46) merge into 12, which has a 동구 of its own. One 인천 동구 동 is
+/// named 중앙동, as one of 12's 동구 is: a shared 시군구 and 읍면동 name establishes no
+/// takeover of 인천 동구 by 12, so each 인천 동구 동 goes on in 제물포구 and 광주's in 12.
+#[test]
+fn a_takeover_is_established_by_the_old_sgg_as_a_whole() {
+    let day = parse_date("2026-07-01");
+    let region = |code: &str, name: &str, sgg: &str, sido: &str, from, to| Region {
+        emd_code: code.into(),
+        emd_name: name.into(),
+        sgg_code: code[..5].into(),
+        sgg_name: sgg.into(),
+        sido_code: code[..2].into(),
+        sido_name: sido.into(),
+        valid_from: from,
+        valid_to: to,
+    };
+    let regions = [
+        region("2814051000", "만석동", "동구", "인천광역시", None, day),
+        region("2814052000", "중앙동", "동구", "인천광역시", None, day),
+        region("2814053000", "송림동", "동구", "인천광역시", None, day),
+        region("2819051000", "만석동", "제물포구", "인천광역시", day, None),
+        region("2819052000", "중앙동", "제물포구", "인천광역시", day, None),
+        region("2819053000", "송림동", "제물포구", "인천광역시", day, None),
+        region("2911051000", "충장동", "동구", "광주광역시", None, day),
+        region("2911052000", "중앙동", "동구", "광주광역시", None, day),
+        region(
+            "1211051000",
+            "충장동",
+            "동구",
+            "전남광주통합특별시",
+            day,
+            None,
+        ),
+        region(
+            "1211052000",
+            "중앙동",
+            "동구",
+            "전남광주통합특별시",
+            day,
+            None,
+        ),
+        region("4611025000", "중앙동", "목포시", "전라남도", None, day),
+        region(
+            "1211525000",
+            "중앙동",
+            "목포시",
+            "전남광주통합특별시",
+            day,
+            None,
+        ),
+    ];
+    let derived: BTreeSet<(String, String)> = Successors::derived(&regions)
+        .into_iter()
+        .map(|s| (s.old, s.new))
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("2814051000", "2819051000"),
+        ("2814052000", "2819052000"),
+        ("2814053000", "2819053000"),
+        ("2911051000", "1211051000"),
+        ("2911052000", "1211052000"),
+        ("4611025000", "1211525000"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(derived, expected);
+    let successors = Successors::new(&regions, &[]);
+    let sgg: BTreeSet<(String, String)> = successors
+        .sgg
+        .iter()
+        .map(|s| (s.old.clone(), s.new.clone()))
+        .collect();
+    assert!(sgg.contains(&("28140".into(), "28190".into())), "{sgg:?}");
+}
+
 /// Both published forms of the 2024-08-01 file give the same regions, which are the
 /// reference history's 읍·면·동 without the 5 unrecovered 면.
 #[test]

@@ -7,10 +7,12 @@ use super::{Region, Successor};
 
 /// The successors the history itself shows. An 읍면동 code abolished on day X is succeeded by
 /// the code created on X with the same 읍면동 name and the same 시군구 name; failing that, by
-/// the one code created on X with the same 읍면동 name in the same 시도 or in a 시도 that took
-/// its 시군구 over (one where a code created on X carries the old 시군구 name). The matches of
-/// an old 시군구's codes abolished on X hold only when every one of them finds one: merged
-/// and split 읍면동 have none.
+/// the one code created on X with the same 읍면동 name. Either is looked for only in the old
+/// 시도 and in a 시도 that took the old 시군구 over (강원도 → 강원특별자치도): one where every
+/// 읍면동 of the old 시군구 abolished on X has a code of its name created on X. A 시군구 name
+/// alone establishes nothing: 동구 and 중앙동 are in many 시도. The matches of an old 시군구's
+/// codes abolished on X hold only when every one of them finds one: merged and split 읍면동
+/// have none.
 pub fn derive(regions: &[Region]) -> Vec<Successor> {
     let mut created: HashMap<i32, Vec<&Region>> = HashMap::new();
     let mut abolished: BTreeMap<(i32, &str), Vec<&Region>> = BTreeMap::new();
@@ -29,10 +31,11 @@ pub fn derive(regions: &[Region]) -> Vec<Successor> {
         let Some(new) = created.get(&day) else {
             continue;
         };
+        let receiving = receiving_sido(&old, new);
         let matches: Option<Vec<Successor>> = old
             .iter()
             .map(|o| {
-                successor_of(o, new).map(|n| Successor {
+                successor_of(o, new, &receiving).map(|n| Successor {
                     old: o.emd_code.clone(),
                     new: n.emd_code.clone(),
                     changed_on: day,
@@ -45,28 +48,44 @@ pub fn derive(regions: &[Region]) -> Vec<Successor> {
     successors
 }
 
-fn successor_of<'a>(old: &Region, created: &[&'a Region]) -> Option<&'a Region> {
-    let same_name = |r: &&&Region| r.emd_name == old.emd_name && r.emd_code != old.emd_code;
-    let by_sgg: Vec<&&Region> = created
-        .iter()
-        .filter(same_name)
-        .filter(|r| r.sgg_name == old.sgg_name)
-        .collect();
-    if let [one] = by_sgg.as_slice() {
-        return Some(one);
+/// The 시도 where the 읍면동 of one old 시군구 abolished on a day may go on: their own, and
+/// each other one in which every one of them has a code of its name created that day.
+fn receiving_sido<'a>(old: &[&'a Region], created: &[&'a Region]) -> BTreeSet<&'a str> {
+    let mut names_in: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for r in created {
+        names_in
+            .entry(r.sido_code.as_str())
+            .or_default()
+            .insert(r.emd_name.as_str());
     }
-    let taking_over: BTreeSet<&str> = created
+    let mut receiving: BTreeSet<&str> = old.iter().map(|o| o.sido_code.as_str()).collect();
+    receiving.extend(
+        names_in
+            .into_iter()
+            .filter(|(_, names)| old.iter().all(|o| names.contains(o.emd_name.as_str())))
+            .map(|(sido, _)| sido),
+    );
+    receiving
+}
+
+fn successor_of<'a>(
+    old: &Region,
+    created: &[&'a Region],
+    receiving: &BTreeSet<&str>,
+) -> Option<&'a Region> {
+    let candidates: Vec<&'a Region> = created
         .iter()
+        .copied()
+        .filter(|r| r.emd_name == old.emd_name && r.emd_code != old.emd_code)
+        .filter(|r| receiving.contains(r.sido_code.as_str()))
+        .collect();
+    let by_sgg: Vec<&'a Region> = candidates
+        .iter()
+        .copied()
         .filter(|r| r.sgg_name == old.sgg_name)
-        .map(|r| r.sido_code.as_str())
         .collect();
-    let by_sido: Vec<&&Region> = created
-        .iter()
-        .filter(same_name)
-        .filter(|r| r.sido_code == old.sido_code || taking_over.contains(r.sido_code.as_str()))
-        .collect();
-    match by_sido.as_slice() {
-        [one] => Some(one),
+    match (by_sgg.as_slice(), candidates.as_slice()) {
+        ([one], _) | ([], [one]) => Some(one),
         _ => None,
     }
 }
