@@ -151,6 +151,90 @@ fn a_takeover_is_established_by_the_old_sgg_as_a_whole() {
     assert!(sgg.contains(&("28140".into(), "28190".into())), "{sgg:?}");
 }
 
+/// An export whose regions change as 2026-07-01's did: 인천 중구 (28110) split into 영종구
+/// (28185) and 제물포구 (28190), 광주 (29) and 전남 (46) merged into 12.
+fn export_of_2026(dir: &std::path::Path) {
+    let files = [
+        (
+            "regions.csv",
+            "emd_code,emd_name,emd_type,sgg_code,sgg_name,sido_code,sido_name,valid_from,valid_to,population\n\
+             2811051000,운서동,동,28110,중구,28,인천광역시,,2026-07-01,\n\
+             2811052000,신포동,동,28110,중구,28,인천광역시,,2026-07-01,\n\
+             2818551000,운서동,동,28185,영종구,28,인천광역시,2026-07-01,,\n\
+             2819052000,신포동,동,28190,제물포구,28,인천광역시,2026-07-01,,\n\
+             2911051000,충장동,동,29110,동구,29,광주광역시,,2026-07-01,\n\
+             4611025000,용해동,동,46110,목포시,46,전라남도,,2026-07-01,\n\
+             1211051000,충장동,동,12110,동구,12,전남광주통합특별시,2026-07-01,,\n\
+             1211525000,용해동,동,12115,목포시,12,전남광주통합특별시,2026-07-01,,\n",
+        ),
+        (
+            "teams.csv",
+            "team_id,emd_code,team_type,established_on,closed_on\nT1,2811051000,기본형,2019-01-01,\n",
+        ),
+        (
+            "staff.csv",
+            "staff_id,team_id,sector,role,grade,assigned_on,left_on\nP1,T1,공공,팀장,6급,2019-01-01,\n",
+        ),
+        (
+            "visits.csv",
+            "visit_id,emd_code,team_id,household_id,visited_on,channel,target_group\n\
+             V1,2811051000,T1,H1,2026-05-04,방문,노인\n",
+        ),
+        (
+            "service_links.csv",
+            "link_id,emd_code,household_id,linked_on,sector,domain\n",
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// A `--region` that is no region of the chosen geography gives an empty table and says
+/// why, with what to ask instead: a 시군구 split before the period's end, a 시도 made after it.
+#[test]
+fn a_scope_that_is_nothing_in_the_geography_says_what_to_ask_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    export_of_2026(dir.path());
+    let data = dir.path().to_str().unwrap();
+    let ask = |region: &str, period: &str| {
+        let output = hubstat(&[
+            "query",
+            "visits",
+            "--data",
+            data,
+            "--period",
+            period,
+            "--region",
+            region,
+            "--level",
+            "sgg",
+            "--geography",
+            "end",
+            "--today",
+            "2026-12-01",
+        ]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        (stdout(&output), stderr(&output))
+    };
+    let (rows, said) = ask("28110", "2026Q3");
+    assert_eq!(rows.lines().count(), 1, "{rows}");
+    assert!(
+        said.contains("note: --region 28110 is no region of the regions in force on 2026-09-30 (--geography), so the figures have no rows: what is recorded under it counts under 28185, 28190 then: ask for those, or give --geography recorded"),
+        "{said}"
+    );
+    let (rows, said) = ask("12", "2026Q2");
+    assert_eq!(rows.lines().count(), 1, "{rows}");
+    assert!(
+        said.contains("counts under 29, 46 then: ask for those"),
+        "{said}"
+    );
+    // A scope that is a region of the geography says nothing of the kind.
+    let (rows, said) = ask("28110", "2026Q2");
+    assert_eq!(rows.lines().count(), 2, "{rows}");
+    assert!(!said.contains("no region"), "{said}");
+}
+
 /// Both published forms of the 2024-08-01 file give the same regions, which are the
 /// reference history's 읍·면·동 without the 5 unrecovered 면.
 #[test]

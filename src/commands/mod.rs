@@ -119,13 +119,29 @@ fn rebase_scope(engine: &Engine, params: &mut Params) -> Result<(), Error> {
     match params.geography_day() {
         Some(day) => {
             let rebased = history.code_on(&code, day);
+            let on = crate::period::format_date(day);
             if rebased != code {
                 eprintln!(
-                    "note: --region {code} is {rebased} in the regions in force on {} (--geography)",
-                    crate::period::format_date(day)
+                    "note: --region {code} is {rebased} in the regions in force on {on} (--geography)"
                 );
-                params.scope = Some(rebased);
             }
+            if !history.counts_under(&rebased, day) {
+                let under: Vec<String> = history.counted_under(&code, day).into_iter().collect();
+                let instead = match under.as_slice() {
+                    [] => "nothing recorded under it counts anywhere then".to_string(),
+                    [one] => {
+                        format!("what is recorded under it counts under {one} then: ask for it")
+                    }
+                    many => format!(
+                        "what is recorded under it counts under {} then: ask for those",
+                        many.join(", ")
+                    ),
+                };
+                eprintln!(
+                    "note: --region {code} is no region of the regions in force on {on} (--geography), so the figures have no rows: {instead}, or give --geography recorded"
+                );
+            }
+            params.scope = Some(rebased);
         }
         None if !history.in_force(&code, days(params.period.start()), end) => {
             let successor = history.code_on(&code, end);

@@ -5,7 +5,7 @@
 mod successors;
 mod units;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray};
@@ -186,6 +186,24 @@ impl History {
     /// A 시도, 시군구 or 읍면동 code followed to its code on `day`.
     pub fn code_on(&self, code: &str, day: i32) -> String {
         self.levels.of_code(code).on(code, day)
+    }
+
+    /// The codes of `code`'s level under which, on `day`, the 읍면동 recorded under `code`
+    /// count: where a split 시군구 went, or what a 시도 not yet made came from.
+    pub fn counted_under(&self, code: &str, day: i32) -> BTreeSet<String> {
+        self.units(Some(day))
+            .iter()
+            .filter(|u| u.emd_code.starts_with(code))
+            .map(|u| u.code_of_level(code.len()).to_string())
+            .collect()
+    }
+
+    /// Whether some recorded 읍면동 counts under `code` on `day`: whether `code` is a region of
+    /// that day's geography.
+    pub fn counts_under(&self, code: &str, day: i32) -> bool {
+        self.units(Some(day))
+            .iter()
+            .any(|u| u.code_of_level(code.len()) == code)
     }
 
     /// Whether some 읍면동 under `code` is valid on a day of `from..=to`.

@@ -15,6 +15,17 @@ pub struct Unit {
     pub sido_code: String,
 }
 
+impl Unit {
+    /// Its code at the level of codes of `digits` digits: 시도 (2), 시군구 (5), else 읍면동.
+    pub fn code_of_level(&self, digits: usize) -> &str {
+        match digits {
+            2 => &self.sido_code,
+            5 => &self.sgg_code,
+            _ => &self.unit,
+        }
+    }
+}
+
 /// The codes of one level, each with its successor, its predecessors and the first day it
 /// was in use: built once, followed for any day.
 #[derive(Debug, Clone, Default)]
