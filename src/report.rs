@@ -489,6 +489,12 @@ pub struct RebasedCode {
 pub type Life = (i32, Option<i32>);
 
 impl RebasedCode {
+    /// Whether it was first used after `day`, so that it counts under its predecessor of
+    /// that day rather than its successor.
+    pub fn counted_back(&self, day: i32) -> bool {
+        self.valid_from.is_some_and(|from| from > day)
+    }
+
     /// Whether the code was in use, or hosted an active team, on a day of `from..=to`.
     fn used(&self, from: i32, to: i32) -> bool {
         let overlaps = |start: Option<i32>, end: Option<i32>| {
@@ -570,14 +576,42 @@ fn rebased_note(
     let day = day?;
     let (from, to) = (days(first.start()), days(last.end()));
     let used: Vec<&RebasedCode> = rebased.iter().filter(|c| c.used(from, to)).collect();
-    let example = used.first()?;
+    if used.is_empty() {
+        return None;
+    }
     Some(format!(
-        "※ {} 기준 행정구역으로 집계했습니다: 이전 코드로 기록된 읍면동 {}개를 그 후속 코드로 합쳤습니다 (예: {} → {}). 자료 시트 참조.",
+        "※ {} 기준 행정구역으로 집계했습니다: {}. 자료 시트 참조.",
         format_date(day),
-        used.len(),
-        example.recorded,
-        example.counted_as
+        how_rebased(&used, day, true)
     ))
+}
+
+/// What the geography of `day` did with `codes`, both ways: earlier codes counted under
+/// their successors, codes made after the day under their predecessor of that day; with an
+/// example of each when asked.
+pub fn how_rebased(codes: &[&RebasedCode], day: i32, examples: bool) -> String {
+    let (back, forward): (Vec<&RebasedCode>, Vec<&RebasedCode>) =
+        codes.iter().partition(|c| c.counted_back(day));
+    let example = |list: &[&RebasedCode]| match list.first() {
+        Some(c) if examples => format!(" (예: {} → {})", c.recorded, c.counted_as),
+        _ => String::new(),
+    };
+    let forward_text = format!(
+        "이전 코드로 기록된 읍면동 {}개를 그 후속 코드로 합쳤습니다{}",
+        forward.len(),
+        example(&forward)
+    );
+    let back_text = format!(
+        "그날 뒤에 생긴 코드로 기록된 읍면동 {}개를 그날의 선행 코드로 집계했습니다{}",
+        back.len(),
+        example(&back)
+    );
+    match (forward.is_empty(), back.is_empty()) {
+        (true, true) => "재편성한 코드가 없습니다".to_string(),
+        (false, true) => forward_text,
+        (true, false) => back_text,
+        (false, false) => format!("{forward_text}; {back_text}"),
+    }
 }
 
 fn inputs(store: &Store) -> Vec<InputFile> {

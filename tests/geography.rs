@@ -169,7 +169,8 @@ fn export_of_2026(dir: &std::path::Path) {
         ),
         (
             "teams.csv",
-            "team_id,emd_code,team_type,established_on,closed_on\nT1,2811051000,기본형,2019-01-01,\n",
+            "team_id,emd_code,team_type,established_on,closed_on\n\
+             T1,2811051000,기본형,2019-01-01,\nT2,1211051000,기본형,2019-01-01,\n",
         ),
         (
             "staff.csv",
@@ -183,6 +184,15 @@ fn export_of_2026(dir: &std::path::Path) {
         (
             "service_links.csv",
             "link_id,emd_code,household_id,linked_on,sector,domain\n",
+        ),
+        (
+            "cases.csv",
+            "case_id,emd_code,household_id,opened_on,closed_on,closure_reason,referred_on\n",
+        ),
+        ("case_meetings.csv", "meeting_id,case_id,held_on,kind\n"),
+        (
+            "discoveries.csv",
+            "discovery_id,emd_code,household_id,found_on,source,outcome\n",
         ),
     ];
     for (name, text) in files {
@@ -233,6 +243,67 @@ fn a_scope_that_is_nothing_in_the_geography_says_what_to_ask_instead() {
     let (rows, said) = ask("28110", "2026Q2");
     assert_eq!(rows.lines().count(), 2, "{rows}");
     assert!(!said.contains("no region"), "{said}");
+}
+
+/// A report says which way it re-based codes: on a day before a change, a code made after
+/// it counts under its predecessor; on a day after one, an earlier code under its successor.
+#[test]
+fn a_report_says_which_way_codes_were_rebased() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    export_of_2026(&data);
+    let notes = |period: &str| -> Vec<String> {
+        let out = dir.path().join(period);
+        let output = hubstat(&[
+            "report",
+            "quarterly",
+            "--data",
+            data.to_str().unwrap(),
+            "--period",
+            period,
+            "--out",
+            out.to_str().unwrap(),
+            "--today",
+            "2026-12-01",
+        ]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let xlsx = out.join(format!("quarterly-national-{period}.xlsx"));
+        let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+        use calamine::Reader;
+        let names = workbook.sheet_names();
+        let mut notes = Vec::new();
+        for name in names {
+            let range = workbook.worksheet_range(&name).unwrap();
+            for cell in range.used_cells() {
+                let text = cell.2.to_string();
+                if text.contains("코드")
+                    && (text.starts_with('※') || text.contains("(--geography)"))
+                {
+                    notes.push(text);
+                }
+            }
+        }
+        notes
+    };
+    let before = notes("2026Q2");
+    assert!(
+        before.iter().any(|n| n.contains("그날 뒤에 생긴 코드로 기록된 읍면동 1개를 그날의 선행 코드로 집계했습니다 (예: 1211051000 → 2911051000)")),
+        "{before:?}"
+    );
+    assert!(
+        !before.iter().any(|n| n.contains("후속 코드로")),
+        "{before:?}"
+    );
+    let after = notes("2026Q3");
+    assert!(
+        after.iter().any(|n| n.contains("이전 코드로 기록된 읍면동 1개를 그 후속 코드로 합쳤습니다 (예: 2811051000 → 2818551000)")),
+        "{after:?}"
+    );
+    assert!(
+        !after.iter().any(|n| n.contains("선행 코드로")),
+        "{after:?}"
+    );
 }
 
 /// Both published forms of the 2024-08-01 file give the same regions, which are the

@@ -436,9 +436,13 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
             "지역 기준",
             match report.geography_day {
                 Some(day) => format!(
-                    "{} 기준 행정구역 (--geography): 이전 코드로 기록된 것은 후속 코드로 집계, 재편성 코드 {}개",
+                    "{} 기준 행정구역 (--geography): {}",
                     crate::period::format_date(day),
-                    report.rebased.len()
+                    crate::report::how_rebased(
+                        &report.rebased.iter().collect::<Vec<_>>(),
+                        day,
+                        false
+                    )
                 ),
                 None => "기록된 코드 그대로 (--geography recorded)".to_string(),
             },
