@@ -241,9 +241,10 @@ fn last_of_month(year: i32, month: u32) -> NaiveDate {
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Period::Quarter { year, quarter } => write!(f, "{year}Q{quarter}"),
-            Period::Month { year, month } => write!(f, "{year}-{month:02}"),
-            Period::Year { year } => write!(f, "{year}"),
+            // Four digits, as `--period` takes them back: 0000Q1, not 0Q1.
+            Period::Quarter { year, quarter } => write!(f, "{year:04}Q{quarter}"),
+            Period::Month { year, month } => write!(f, "{year:04}-{month:02}"),
+            Period::Year { year } => write!(f, "{year:04}"),
             Period::Range { from, to } => write!(f, "{from}_{to}"),
         }
     }
@@ -297,6 +298,16 @@ pub fn parse_cli_date(s: &str) -> Result<NaiveDate, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_period_is_written_as_period_reads_it() {
+        for text in [
+            "0000Q1", "0099Q4", "0001-02", "0010", "2020Q3", "9999-12", "2020",
+        ] {
+            let period: Period = text.parse().unwrap();
+            assert_eq!(period.to_string(), text);
+        }
+    }
 
     #[test]
     fn dates_parse_as_chrono_reads_them() {

@@ -731,11 +731,21 @@ fn refuse_writes(sql: &str, what: &str) -> Result<(), Error> {
     )))
 }
 
+/// The statement's first word, past space and comments.
 fn first_keyword(sql: &str) -> String {
-    sql.split_whitespace()
-        .next()
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .unwrap_or_default();
+    tokens
+        .iter()
+        .find_map(|t| match t {
+            Token::Word(w) => Some(w.value.to_uppercase()),
+            Token::Whitespace(_) => None,
+            other => Some(other.to_string()),
+        })
         .unwrap_or_default()
-        .to_uppercase()
 }
 
 /// A SQL error with the place it points at, when DataFusion knows it:

@@ -190,6 +190,22 @@ fn sql_refuses_every_writing_statement() {
         );
     }
     assert!(!target.exists(), "COPY wrote a file");
+    // Behind comments, the statement is still named by its keyword.
+    for (statement, keyword) in [
+        ("/* why */ -- and\n  DROP TABLE visits", "DROP"),
+        (
+            "-- a note\nINSERT INTO visits SELECT * FROM visits",
+            "INSERT",
+        ),
+    ] {
+        let output = hubstat(&["sql", "--data", "tests/figures/data", "--", statement]);
+        assert_eq!(code(&output), 2, "{statement}");
+        assert!(
+            stderr(&output).contains(&format!("error: {keyword} is refused")),
+            "{statement}: {}",
+            stderr(&output)
+        );
+    }
 }
 
 #[test]
