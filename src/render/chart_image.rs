@@ -45,7 +45,10 @@ fn chart_error(chart: &ChartData) -> impl Fn(String) -> Error + '_ {
 /// Writes the chart as a PNG file at `path` (whole or not at all).
 pub fn write_png(chart: &ChartData, path: &Path) -> Result<(), Error> {
     register_font();
-    let folder = path.parent().unwrap_or(Path::new("."));
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     // The encoder picks the format from the extension: the temporary file keeps `.png`.
     let temp = crate::output::temp_file_in(folder, ".png")?;
     {
@@ -54,8 +57,10 @@ pub fn write_png(chart: &ChartData, path: &Path) -> Result<(), Error> {
         root.present()
             .map_err(|e| chart_error(chart)(format!("{e:?}")))?;
     }
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    // Handed on as bytes, so that a PNG path that is a symlink or a pipe is written as
+    // every other output is.
+    let png = std::fs::read(temp.path()).map_err(|e| Error::io(temp.path(), e))?;
+    write_atomically(path, &png)
 }
 
 /// Writes the chart as an SVG file at `path` (whole or not at all).
