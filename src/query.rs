@@ -17,7 +17,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
-use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::resolve::resolve_table_references;
@@ -247,8 +247,17 @@ fn with_parents(names: &BTreeSet<&'static str>) -> BTreeSet<&'static str> {
 impl<'s> Engine<'s> {
     pub fn new(store: &'s Store, options: EngineOptions) -> Result<Engine<'s>, Error> {
         let partitions = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // First come, first served up to the limit, as DataFusion's own limit is: a fair pool
+        // splits the limit evenly among every operator that could spill, used or not (16 in
+        // a figure's plan), and so refused a final distinct count a sixteenth of the limit,
+        // however little the others held. Spilling operators still spill when the pool is
+        // full; the five largest consumers are named when it is.
+        let pool = TrackConsumersPool::new(
+            GreedyMemoryPool::new(options.memory_limit),
+            std::num::NonZeroUsize::new(5).expect("five"),
+        );
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(FairSpillPool::new(options.memory_limit)))
+            .with_memory_pool(Arc::new(pool))
             .build_arc()
             .map_err(datafusion_error("starting the query engine"))?;
         Ok(Engine {
@@ -762,6 +771,9 @@ fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
             let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
             format!("{what}:{line}:{column}: SQL error\n  {text}\n  {caret}")
         }
+        _ if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) => format!(
+            "{what}: the query needs more memory than --memory-limit lets it reserve: raise it (for example --memory-limit 4G; the default is 2G)"
+        ),
         _ => format!("{what}: SQL error"),
     };
     Error::query(context, e)
