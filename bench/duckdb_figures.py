@@ -4,14 +4,16 @@ same files with the same SQL (queries/*.sql, parameters written in as literals, 
 views of queries/_prelude.sql created as DuckDB views). Used only by bench/run.sh.
 
 Usage: python3 bench/duckdb_figures.py DATA_DIR PERIOD_QUARTER   (e.g. /tmp/hb/csv 2020Q3)
-Prints the national rows of each figure and the time taken, loading included.
+Prints the national row of each figure (`figure,value,...`, as hubstat's CSV writes them)
+and the time taken, loading included.
 
        python3 bench/duckdb_figures.py --load DATA_DIR
 Loads the files into tables and stops: the peer of `hubstat check` on a fresh store.
 
        python3 bench/duckdb_figures.py --sql DATA_DIR FIGURE LEVEL PERIOD_QUARTER
-Prints, for the `duckdb` command line, one figure's SQL over the Parquet export read in place
-(views over read_parquet, no loading): what an analyst would type instead of hubstat query.
+Prints, for the `duckdb` command line, one figure's SQL over the export read in place (views
+over read_parquet, or read_csv for a table without Parquet; no loading): what an analyst would
+type instead of hubstat query.
 """
 import datetime as dt
 import os
@@ -57,6 +59,8 @@ def quarter(label, back=0):
 def bind(sql, params):
     def literal(m):
         v = params[m.group(1)]
+        if v is None:
+            return "NULL"
         if isinstance(v, dt.date):
             return f"DATE '{v.isoformat()}'"
         if isinstance(v, int):
@@ -72,6 +76,22 @@ def prelude_views():
     for chunk in text.split("\n-- view: ")[1:]:
         name, sql = chunk.split("\n", 1)
         yield name.strip(), sql.strip().rstrip(";")
+
+
+def geography(con):
+    """`geo_units` and `geo_codes` of the recorded geography: every code counts as itself,
+    as hubstat's `--geography recorded` gives them."""
+    con.execute("CREATE OR REPLACE TABLE geo_units AS "
+                "SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions")
+    con.execute("CREATE OR REPLACE TABLE geo_codes AS "
+                "SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
+                "UNION SELECT DISTINCT sido_code, sido_code FROM regions")
+
+
+def parameters(start, end, level):
+    """The figures' parameters as hubstat binds them, for the recorded geography."""
+    return {"start": start, "end": end, "as_of": end, "level": level, "scope": "",
+            "year": end.year, "year_start": dt.date(end.year, 1, 1), "geography_day": None}
 
 
 def run(con, figure, level, periods, params):
@@ -96,6 +116,10 @@ def load(data):
                 source = f"read_parquet('{path}')"
             # Tables, as hubstat holds them in memory once and answers every figure from them.
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+    if not os.path.exists(os.path.join(data, "team_areas.csv")) and not os.path.exists(
+            os.path.join(data, "team_areas.parquet")):
+        con.execute("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR)")
+    geography(con)
     return con
 
 
@@ -106,34 +130,47 @@ def main(data, label):
     for back in (0, 1, 4):
         name, start, end = quarter(label, back)
         for level in ("sido", "national"):
-            params = {"start": start, "end": end, "as_of": end, "level": level, "scope": "",
-                      "year": end.year, "year_start": dt.date(end.year, 1, 1)}
+            params = parameters(start, end, level)
             for figure in FIGURES:
                 rows = run(con, figure, level, [(name, start, end)], params)
                 if level == "national" and back == 0:
-                    print(figure, rows[0])
+                    print(figure + "," + ",".join(text(v) for v in rows[0]))
     name, _, end = quarter(label)
     quarters = [quarter(label, b) for b in range(7, -1, -1)]
-    params = {"start": quarters[0][1], "end": end, "as_of": end, "level": "national", "scope": "",
-              "year": end.year, "year_start": dt.date(end.year, 1, 1)}
+    params = parameters(quarters[0][1], end, "national")
+    params["as_of"] = end
     run(con, "trend", "national", quarters, params)
     print(f"duckdb loaded {loaded:.2f} s, total {time.time() - started:.2f} s")
+
+
+def text(value):
+    """A value as hubstat's CSV writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def cli_sql(data, figure, level, label):
     """One figure over the Parquet files in place, as a script for the duckdb command line."""
     name, start, end = quarter(label)
-    params = {"start": start, "end": end, "as_of": end, "level": level, "scope": "",
-              "year": end.year, "year_start": dt.date(end.year, 1, 1)}
+    params = parameters(start, end, level)
     out = []
-    for table in TYPES:
+    for table, types in TYPES.items():
         path = os.path.join(data, f"{table}.parquet")
         if os.path.exists(path):
             out.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}');")
-    if not os.path.exists(os.path.join(data, "team_areas.parquet")):
+        elif os.path.exists(path[:-len("parquet")] + "csv"):
+            out.append(f"CREATE VIEW {table} AS SELECT * FROM "
+                       f"read_csv('{path[:-len('parquet')]}csv', header=true, columns={types!r});")
+    if not any(os.path.exists(os.path.join(data, f"team_areas.{ext}")) for ext in ("csv", "parquet")):
         out.append("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR);")
     out.append(f"CREATE TABLE periods AS SELECT '{name}' AS period, DATE '{start}' AS period_start, "
                f"DATE '{end}' AS period_end;")
+    out.append("CREATE TABLE geo_units AS SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions;")
+    out.append("CREATE TABLE geo_codes AS SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
+               "UNION SELECT DISTINCT sido_code, sido_code FROM regions;")
     for view, sql in prelude_views():
         out.append(f"CREATE VIEW {view} AS {bind(sql, params)};")
     sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()

@@ -5,32 +5,61 @@
 # hubstat's import, check, figures and reports from its store and straight from the files,
 # side by side with DuckDB on the same files in the same run, and writes bench/RESULTS.md.
 # Each measurement is run RUNS times (default 3) and the median is kept.
+#
+# `bash bench/run.sh --small` (what CI runs) does the same on the bundled sample, once each,
+# with the debug build, into a folder of its own: it measures nothing worth keeping, but it
+# fails when a peer no longer runs the queries or no longer gives hubstat's figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/hubstat/target}"
-data="${BENCH_DATA:-/tmp/hubstat-bench}"
-runs="${RUNS:-3}"
+small=false
+[ "${1:-}" = "--small" ] && small=true
 period=2020Q3
 today=2026-11-22
+venv="${BENCH_VENV:-${HOME:-/tmp}/.cache/hubstat/bench-venv}"
 
-cargo build --release --quiet --bin hubstat --example scan
-hubstat="$CARGO_TARGET_DIR/release/hubstat"
-scan="$CARGO_TARGET_DIR/release/examples/scan"
-mkdir -p "$data"
-[ -f "$data/csv/visits.csv" ] || "$hubstat" synth --out "$data/csv" >/dev/null
-[ -f "$data/parquet/visits.parquet" ] || "$hubstat" synth --out "$data/parquet" --format parquet >/dev/null
-[ -f "$data/ten/visits.parquet" ] || "$hubstat" synth --out "$data/ten" --format parquet --from 2011-01-01 >/dev/null
-if [ ! -x "$data/venv/bin/duckdb" ]; then
-  python3 -m venv "$data/venv"
-  "$data/venv/bin/pip" install --quiet duckdb duckdb-cli
+if $small; then
+  cargo build --quiet --bin hubstat --example scan
+  build="$CARGO_TARGET_DIR/debug"
+  data=$(mktemp -d)
+  runs=1
+  formats=csv
+  span=sample
+  results="$data/RESULTS.md"
+else
+  cargo build --release --quiet --bin hubstat --example scan
+  build="$CARGO_TARGET_DIR/release"
+  data="${BENCH_DATA:-/tmp/hubstat-bench}"
+  runs="${RUNS:-3}"
+  formats="csv parquet"
+  span=3y
+  results="bench/RESULTS.md"
 fi
-duckdb="$data/venv/bin/duckdb"
-python="$data/venv/bin/python"
+hubstat="$build/hubstat"
+scan="$build/examples/scan"
+mkdir -p "$data"
+if $small; then
+  # The sample in the one form both read: UTF-8 CSV, each table as hubstat checked it, and
+  # the built-in regions with their successors.
+  mkdir -p "$data/csv"
+  for table in teams team_areas staff visits service_links cases case_meetings discoveries targets; do
+    "$hubstat" sql "SELECT * FROM $table" --data fixtures/sample --no-store --format csv > "$data/csv/$table.csv"
+  done
+  "$hubstat" regions import assets/regions/KIKcd_H.20240801.xlsx --out "$data/csv" >/dev/null
+else
+  [ -f "$data/csv/visits.csv" ] || "$hubstat" synth --out "$data/csv" >/dev/null
+  [ -f "$data/parquet/visits.parquet" ] || "$hubstat" synth --out "$data/parquet" --format parquet >/dev/null
+  [ -f "$data/ten/visits.parquet" ] || "$hubstat" synth --out "$data/ten" --format parquet --from 2011-01-01 >/dev/null
+fi
+if [ ! -x "$venv/bin/duckdb" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet duckdb duckdb-cli
+fi
+duckdb="$venv/bin/duckdb"
+python="$venv/bin/python"
 
 rows_of() { "$scan" "$1" | awk -F'\t' '$1 == "total" { print $2 }'; }
 rows3=$(rows_of "$data/csv")
-rows10=$(rows_of "$data/ten")
-results="bench/RESULTS.md"
 timing=$(mktemp)
 body=$(mktemp)
 sqlfile=$(mktemp)
@@ -55,27 +84,57 @@ measure() {
   printf '| %s | %s | %s s | %s MB |\n' "$name" "$input" "$wall" "$((rss / 1024))" >> "$body"
 }
 
+# agree DIR STORE: the peer's national figures are hubstat's, value for value.
+agree() {
+  local peer ours
+  peer=$("$python" bench/duckdb_figures.py "$1" "$period" | grep -v '^duckdb ')
+  ours=$(for figure in coverage staffing visits service_links case_management discoveries; do
+    printf '%s,%s\n' "$figure" "$("$hubstat" query "$figure" --store "$2" --period "$period" --format csv | sed -n 2p)"
+  done)
+  if [ "$peer" != "$ours" ]; then
+    echo "bench: DuckDB's figures differ from hubstat's on $1:" >&2
+    diff <(echo "$peer") <(echo "$ours") >&2 || true
+    exit 1
+  fi
+}
+
 store="$data/store"
-for format in csv parquet; do
+for format in $formats; do
   dir="$data/$format"
   s="$store-$format"
-  measure "floor: DataFusion count(*) per table" "$format 3y" ":" "$scan" "$dir"
-  measure "DuckDB (Python): load the files, compute the quarterly figures" "$format 3y" ":" "$python" bench/duckdb_figures.py "$dir" "$period"
-  measure "DuckDB (Python): load the files only" "$format 3y" ":" "$python" bench/duckdb_figures.py --load "$dir"
-  measure "hubstat check, fresh store" "$format 3y" "rm -rf $s" "$hubstat" check --data "$dir" --store "$s" --today "$today"
-  measure "hubstat import, fresh store" "$format 3y" "rm -rf $s" "$hubstat" import --data "$dir" --store "$s"
-  measure "hubstat import + report quarterly, fresh store (first run)" "$format 3y" "rm -rf $s" \
+  measure "floor: DataFusion count(*) per table" "$format $span" ":" "$scan" "$dir"
+  measure "DuckDB (Python): load the files, compute the quarterly figures" "$format $span" ":" "$python" bench/duckdb_figures.py "$dir" "$period"
+  measure "DuckDB (Python): load the files only" "$format $span" ":" "$python" bench/duckdb_figures.py --load "$dir"
+  measure "hubstat check, fresh store" "$format $span" "rm -rf $s" "$hubstat" check --data "$dir" --store "$s" --today "$today"
+  measure "hubstat import, fresh store" "$format $span" "rm -rf $s" "$hubstat" import --data "$dir" --store "$s"
+  measure "hubstat import + report quarterly, fresh store (first run)" "$format $span" "rm -rf $s" \
     sh -c "'$hubstat' report quarterly --data '$dir' --store '$s' --period $period --out '$data/out' --today $today"
-  measure "hubstat report quarterly, --no-store" "$format 3y" ":" "$hubstat" report quarterly --data "$dir" --no-store --period "$period" --out "$data/out" --today "$today"
-  measure "hubstat import, nothing changed" "$format 3y" ":" "$hubstat" import --data "$dir" --store "$s"
-  measure "hubstat check, from the store" "$format 3y" ":" "$hubstat" check --data "$dir" --store "$s" --today "$today"
+  measure "hubstat report quarterly, --no-store" "$format $span" ":" "$hubstat" report quarterly --data "$dir" --no-store --period "$period" --out "$data/out" --today "$today"
+  measure "hubstat import, nothing changed" "$format $span" ":" "$hubstat" import --data "$dir" --store "$s"
+  measure "hubstat check, from the store" "$format $span" ":" "$hubstat" check --data "$dir" --store "$s" --today "$today"
   for figure in coverage staffing visits service_links case_management discoveries team_standard teams_below_standard targets trend; do
-    measure "hubstat query $figure --level sido, from the store" "$format 3y" ":" "$hubstat" query "$figure" --data "$dir" --store "$s" --period "$period" --level sido --today "$today"
+    measure "hubstat query $figure --level sido, from the store" "$format $span" ":" "$hubstat" query "$figure" --data "$dir" --store "$s" --period "$period" --level sido --today "$today"
   done
-  measure "hubstat report quarterly, from the store" "$format 3y" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today"
-  measure "hubstat report city-progress (41), from the store" "$format 3y" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today"
-  measure "hubstat report city-progress --each sido (17 packs and the index), from the store" "$format 3y" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today"
+  measure "hubstat report quarterly, from the store" "$format $span" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today"
+  measure "hubstat report city-progress (41), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today"
+  measure "hubstat report city-progress --each sido (17 packs and the index), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today"
+  agree "$dir" "$s"
 done
+
+if $small; then
+  "$python" bench/duckdb_figures.py --sql "$data/csv" visits sido "$period" > "$sqlfile"
+  measure "DuckDB CLI: visits by 시도, CSV export in place" "csv $span" ":" "$duckdb" -f "$sqlfile"
+  [ "$("$duckdb" -list -separator , -f "$sqlfile")" = "$("$hubstat" query visits --store "$store-csv" --period "$period" --level sido --format csv)" ] \
+    || { echo "bench: the DuckDB command line's visits by 시도 differ from hubstat's" >&2; exit 1; }
+  echo "# Benchmark, small mode (the sample, once each, debug build): not results to keep"
+  echo
+  echo "| command | input | wall | peak RSS |"
+  echo "|---|---|---|---|"
+  cat "$body"
+  rm -rf "$data"
+  exit 0
+fi
+rows10=$(rows_of "$data/ten")
 
 "$python" bench/duckdb_figures.py --sql "$data/parquet" visits sido "$period" > "$sqlfile"
 measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 3y" ":" "$duckdb" -f "$sqlfile"
