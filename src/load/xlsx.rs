@@ -92,7 +92,8 @@ pub fn first_sheet_rows<RS: std::io::Read + std::io::Seek>(
             }
             cells
         }
-        // A legacy sheet is bounded by its format (65,536 rows × 256 columns).
+        // calamine reads a legacy XLS sheet whole, over its extent, when it opens the file:
+        // only its cells are taken from there.
         other => {
             let range = other.worksheet_range(&name).map_err(|e| e.to_string())?;
             let Some((first_row, first_column)) = range.start() else {

@@ -130,6 +130,29 @@ fn lock_file(dir: &Path) -> Result<Option<File>, Error> {
     }
 }
 
+/// Brings the store in `dir` up to date with its export under the exclusive lock, and makes
+/// it again when files it names were damaged since; gives the lock, released.
+fn import_locked(dir: &Path, data: &Path, options: &StoreOptions) -> Result<Option<File>, Error> {
+    let lock_error = |e| Error::io(dir.join(LOCK), e);
+    fs::create_dir_all(dir.join(TABLES_DIR)).map_err(|e| Error::io(dir, e))?;
+    let lock = lock_file(dir)?;
+    if let Some(lock) = &lock {
+        lock.lock().map_err(lock_error)?;
+    }
+    import::import(dir, data, options)?;
+    if let Ok(Ok(manifest)) = Manifest::read(dir)
+        && schemas::check_store(dir, &manifest).is_err()
+    {
+        let path = dir.join(manifest::MANIFEST);
+        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        import::import(dir, data, options)?;
+    }
+    if let Some(lock) = &lock {
+        lock.unlock().map_err(lock_error)?;
+    }
+    Ok(lock)
+}
+
 impl Store {
     /// Opens the store of `options`, bringing it up to date with its export folder first.
     pub fn open(options: &StoreOptions) -> Result<Store, Error> {
@@ -158,28 +181,8 @@ impl Store {
                 ));
             }
         };
-        let lock_error = |e| Error::io(dir.join(LOCK), e);
         let lock = match &options.data {
-            Some(data) => {
-                fs::create_dir_all(dir.join(TABLES_DIR)).map_err(|e| Error::io(&dir, e))?;
-                let lock = lock_file(&dir)?;
-                if let Some(lock) = &lock {
-                    lock.lock().map_err(lock_error)?;
-                }
-                import::import(&dir, data, options)?;
-                // Files damaged since the import that made them: the store is made again.
-                if let Ok(Ok(manifest)) = Manifest::read(&dir)
-                    && schemas::check_store(&dir, &manifest).is_err()
-                {
-                    let path = dir.join(manifest::MANIFEST);
-                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-                    import::import(&dir, data, options)?;
-                }
-                if let Some(lock) = &lock {
-                    lock.unlock().map_err(lock_error)?;
-                }
-                lock
-            }
+            Some(data) => import_locked(&dir, data, options)?,
             None => {
                 if !dir.join(manifest::MANIFEST).is_file() {
                     return Err(Error::input(
@@ -191,7 +194,8 @@ impl Store {
             }
         };
         if let Some(lock) = &lock {
-            lock.lock_shared().map_err(lock_error)?;
+            lock.lock_shared()
+                .map_err(|e| Error::io(dir.join(LOCK), e))?;
         }
         let manifest = match Manifest::read(&dir)? {
             Ok(manifest) => manifest,
@@ -202,6 +206,7 @@ impl Store {
                 ));
             }
         };
+        // Again under the shared lock: another import may have come in between.
         schemas::check_store(&dir, &manifest)?;
         let mut excluded = read::read_excluded(&dir.join(&manifest.excluded))?;
         let tables = manifest
