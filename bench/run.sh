@@ -50,6 +50,7 @@ else
   [ -f "$data/csv/visits.csv" ] || "$hubstat" synth --out "$data/csv" >/dev/null
   [ -f "$data/parquet/visits.parquet" ] || "$hubstat" synth --out "$data/parquet" --format parquet >/dev/null
   [ -f "$data/ten/visits.parquet" ] || "$hubstat" synth --out "$data/ten" --format parquet --from 2011-01-01 >/dev/null
+  [ -f "$data/one/visits.parquet" ] || "$hubstat" synth --out "$data/one" --format parquet --from 2020-01-01 >/dev/null
 fi
 if [ ! -x "$venv/bin/duckdb" ]; then
   python3 -m venv "$venv"
@@ -98,6 +99,33 @@ agree() {
   fi
 }
 
+# matrix STORE INPUT: every figure × quarter, month, year, three-year range × national, sido,
+# emd × recorded, end, each once with the default settings; one row with the slowest query's
+# wall time and the largest peak RSS. A refused query stops the benchmark.
+matrix() {
+  local walls=() rsss=() slowest="" worst=0 figure p l g wall rss
+  for figure in coverage staffing visits service_links case_management discoveries team_standard teams_below_standard targets trend; do
+    for p in "--period $period" "--period 2020-07" "--period 2020" "--from 2018-01-01 --to 2020-12-31"; do
+      for l in national sido emd; do
+        for g in recorded end; do
+          # shellcheck disable=SC2086
+          if ! /usr/bin/time -f "%e %M" -o "$timing" "$hubstat" query "$figure" --store "$1" $p --level "$l" --geography "$g" >/dev/null; then
+            echo "bench: query $figure $p --level $l --geography $g refused on $2" >&2
+            exit 1
+          fi
+          read -r wall rss < "$timing"
+          if awk "BEGIN { exit !($wall > $worst) }"; then worst=$wall; slowest="$figure $p $l $g"; fi
+          walls+=("$wall")
+          rsss+=("$rss")
+        done
+      done
+    done
+  done
+  rss=$(printf '%s\n' "${rsss[@]}" | sort -g | tail -1)
+  printf '| every figure × 4 period forms × 3 levels × 2 geographies (%s queries, none refused; wall: the slowest, %s) | %s | %s s | %s MB |\n' \
+    "${#walls[@]}" "$slowest" "$2" "$worst" "$((rss / 1024))" >> "$body"
+}
+
 store="$data/store"
 for format in $formats; do
   dir="$data/$format"
@@ -120,6 +148,7 @@ for format in $formats; do
   measure "hubstat report city-progress --each sido (17 packs and the index), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today"
   agree "$dir" "$s"
 done
+matrix "$store-${formats##* }" "${formats##* } $span"
 
 if $small; then
   "$python" bench/duckdb_figures.py --sql "$data/csv" visits sido "$period" > "$sqlfile"
@@ -181,6 +210,9 @@ measure "DuckDB CLI: visits added, removed and changed, two CSV exports in place
 measure "hubstat diff --level sido (every figure, then the rows of every table), two stores" "csv 3y, twice" ":" \
   sh -c "'$hubstat' diff --old '$store-csv' --new '$store-revised' --period $period --level sido; [ \$? -le 1 ]"
 
+"$hubstat" import --data "$data/one" --store "$store-one" >/dev/null
+matrix "$store-one" "parquet 1y"
+
 ten="$store-ten"
 "$python" bench/duckdb_figures.py --sql "$data/ten" visits sido "$period" > "$sqlfile"
 measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 10y" ":" "$duckdb" -f "$sqlfile"
@@ -193,7 +225,8 @@ measure "hubstat report quarterly, from the store" "parquet 10y" ":" "$hubstat" 
   echo
   echo "Made by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ { print $2 }') GiB, hubstat $("$hubstat" --version | cut -d' ' -f2) (release build), DuckDB $("$duckdb" --version | cut -d' ' -f1)."
   echo
-  echo "Data: \`hubstat synth\` at scale 1.0: three national years (2018-2020, $rows3 rows; CSV"
+  echo "Data: \`hubstat synth\` at scale 1.0: one national year (2020, Parquet, for the matrix),"
+  echo "three national years (2018-2020, $rows3 rows; CSV"
   echo "$(du -shL "$data/csv" | cut -f1), Parquet $(du -shL "$data/parquet" | cut -f1)) and ten (2011-2020, $rows10 rows, Parquet"
   echo "$(du -shL "$data/ten" | cut -f1)). Period $period. Each figure is the median of $runs runs."
   echo
