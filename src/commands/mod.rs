@@ -125,8 +125,8 @@ fn rebase_scope(engine: &Engine, params: &mut Params) -> Result<(), Error> {
                     "note: --region {code} is {rebased} in the regions in force on {on} (--geography)"
                 );
             }
-            if !history.counts_under(&rebased, day) {
-                let under: Vec<String> = history.counted_under(&code, day).into_iter().collect();
+            if let Err(under) = history.scope_on(&rebased, &code, day) {
+                let under: Vec<String> = under.into_iter().collect();
                 let instead = match under.as_slice() {
                     [] => "nothing recorded under it counts anywhere then".to_string(),
                     [one] => {

@@ -188,22 +188,21 @@ impl History {
         self.levels.of_code(code).on(code, day)
     }
 
-    /// The codes of `code`'s level under which, on `day`, the 읍면동 recorded under `code`
-    /// count: where a split 시군구 went, or what a 시도 not yet made came from.
-    pub fn counted_under(&self, code: &str, day: i32) -> BTreeSet<String> {
-        self.units(Some(day))
+    /// Whether `scope` is a region of the geography of `day` (some recorded 읍면동 counts
+    /// under it); when it is not, the codes of its level under which the 읍면동 recorded under
+    /// `recorded` count that day: where a split 시군구 went, or what a 시도 not yet made came
+    /// from.
+    pub fn scope_on(&self, scope: &str, recorded: &str, day: i32) -> Result<(), BTreeSet<String>> {
+        let units = self.units(Some(day));
+        let level = |u: &Unit| u.code_of_level(scope.len()).to_string();
+        if units.iter().any(|u| level(u) == scope) {
+            return Ok(());
+        }
+        Err(units
             .iter()
-            .filter(|u| u.emd_code.starts_with(code))
-            .map(|u| u.code_of_level(code.len()).to_string())
-            .collect()
-    }
-
-    /// Whether some recorded 읍면동 counts under `code` on `day`: whether `code` is a region of
-    /// that day's geography.
-    pub fn counts_under(&self, code: &str, day: i32) -> bool {
-        self.units(Some(day))
-            .iter()
-            .any(|u| u.code_of_level(code.len()) == code)
+            .filter(|u| u.emd_code.starts_with(recorded))
+            .map(level)
+            .collect())
     }
 
     /// Whether some 읍면동 under `code` is valid on a day of `from..=to`.
