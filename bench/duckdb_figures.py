@@ -14,6 +14,16 @@ Loads the files into tables and stops: the peer of `hubstat check` on a fresh st
 Prints, for the `duckdb` command line, one figure's SQL over the export read in place (views
 over read_parquet, or read_csv for a table without Parquet; no loading): what an analyst would
 type instead of hubstat query.
+
+       python3 bench/duckdb_figures.py --db DATA_DIR
+Prints, for `duckdb DATABASE -f`, the statements that load the files into a database file,
+once: what an analyst who keeps one holds (the command line's own DuckDB writes the file, so
+that the command line can read it).
+
+       python3 bench/duckdb_figures.py --db-sql PERIOD_QUARTER
+Prints, for `duckdb DATABASE -readonly -f`, every figure `main` computes, over that database's
+tables (periods, geography and views as temporary objects): the warm peer of hubstat's report
+from its store.
 """
 import datetime as dt
 import os
@@ -103,8 +113,9 @@ def run(con, figure, level, periods, params):
     return con.execute(bind(sql, params)).fetchall()
 
 
-def load(data):
-    con = duckdb.connect()
+def load_statements(data):
+    """The statements that load the export's files into tables."""
+    out = []
     for table, types in TYPES.items():
         for ext in ("csv", "parquet"):
             path = os.path.join(data, f"{table}.{ext}")
@@ -115,32 +126,60 @@ def load(data):
             else:
                 source = f"read_parquet('{path}')"
             # Tables, as hubstat holds them in memory once and answers every figure from them.
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+            out.append(f"CREATE TABLE {table} AS SELECT * FROM {source}")
     if not os.path.exists(os.path.join(data, "team_areas.csv")) and not os.path.exists(
             os.path.join(data, "team_areas.parquet")):
-        con.execute("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR)")
+        out.append("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR)")
+    return out
+
+
+def load(data):
+    con = duckdb.connect()
+    for statement in load_statements(data):
+        con.execute(statement)
     geography(con)
     return con
+
+
+def asks(label):
+    """Every (figure, level, periods, parameters) of the report: each of its figures by 시도 and
+    nationally for the quarter, the one before and the one a year before; the trend."""
+    for back in (0, 1, 4):
+        name, start, end = quarter(label, back)
+        for level in ("sido", "national"):
+            params = parameters(start, end, level)
+            for figure in FIGURES:
+                yield figure, level, [(name, start, end)], params, back == 0
+    _, _, end = quarter(label)
+    quarters = [quarter(label, b) for b in range(7, -1, -1)]
+    yield "trend", "national", quarters, parameters(quarters[0][1], end, "national"), False
 
 
 def main(data, label):
     started = time.time()
     con = load(data)
     loaded = time.time() - started
-    for back in (0, 1, 4):
-        name, start, end = quarter(label, back)
-        for level in ("sido", "national"):
-            params = parameters(start, end, level)
-            for figure in FIGURES:
-                rows = run(con, figure, level, [(name, start, end)], params)
-                if level == "national" and back == 0:
-                    print(figure + "," + ",".join(text(v) for v in rows[0]))
-    name, _, end = quarter(label)
-    quarters = [quarter(label, b) for b in range(7, -1, -1)]
-    params = parameters(quarters[0][1], end, "national")
-    params["as_of"] = end
-    run(con, "trend", "national", quarters, params)
+    for figure, level, periods, params, shown in asks(label):
+        rows = run(con, figure, level, periods, params)
+        if level == "national" and shown:
+            print(figure + "," + ",".join(text(v) for v in rows[0]))
     print(f"duckdb loaded {loaded:.2f} s, total {time.time() - started:.2f} s")
+
+
+def warm_sql(label):
+    """The figures of `main` as one script over a database that holds the tables."""
+    out = ["CREATE TEMP TABLE geo_units AS SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions;",
+           "CREATE TEMP TABLE geo_codes AS SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
+           "UNION SELECT DISTINCT sido_code, sido_code FROM regions;"]
+    for figure, level, periods, params, _ in asks(label):
+        rows = ", ".join(f"('{n}', DATE '{s}', DATE '{e}')" for n, s, e in periods)
+        out.append("CREATE OR REPLACE TEMP TABLE periods (period VARCHAR, period_start DATE, period_end DATE);")
+        out.append(f"INSERT INTO periods VALUES {rows};")
+        for view, sql in prelude_views():
+            out.append(f"CREATE OR REPLACE TEMP VIEW {view} AS {bind(sql, params)};")
+        sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
+        out.append(bind(sql, params).strip().rstrip(";") + ";")
+    print("\n".join(out))
 
 
 def text(value):
@@ -181,6 +220,10 @@ def cli_sql(data, figure, level, label):
 if __name__ == "__main__":
     if sys.argv[1] == "--sql":
         cli_sql(*sys.argv[2:6])
+    elif sys.argv[1] == "--db":
+        print(";\n".join(load_statements(sys.argv[2])) + ";")
+    elif sys.argv[1] == "--db-sql":
+        warm_sql(sys.argv[2])
     elif sys.argv[1] == "--load":
         started = time.time()
         load(sys.argv[2])

@@ -143,6 +143,13 @@ for format in $formats; do
   for figure in coverage staffing visits service_links case_management discoveries team_standard teams_below_standard targets trend; do
     measure "hubstat query $figure --level sido, from the store" "$format $span" ":" "$hubstat" query "$figure" --data "$dir" --store "$s" --period "$period" --level sido --today "$today"
   done
+  # The warm peer: the files loaded once into a DuckDB database (not timed), the report's
+  # figures then computed from it by the command line.
+  rm -f "$data/warm-$format.duckdb"
+  "$python" bench/duckdb_figures.py --db "$dir" > "$sqlfile"
+  "$duckdb" "$data/warm-$format.duckdb" -f "$sqlfile"
+  "$python" bench/duckdb_figures.py --db-sql "$period" > "$sqlfile"
+  measure "DuckDB CLI: the quarterly figures from a database file loaded once (warm peer)" "$format $span" ":" "$duckdb" "$data/warm-$format.duckdb" -readonly -f "$sqlfile"
   measure "hubstat report quarterly, from the store" "$format $span" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today"
   measure "hubstat report city-progress (41), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today"
   measure "hubstat report city-progress --each sido (17 packs and the index), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today"

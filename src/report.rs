@@ -259,6 +259,65 @@ struct Ask<'a> {
     shared: Option<&'a SharedFigures>,
 }
 
+/// Figures a report computes at once: the small ones are mostly planning and a single
+/// partition's work, so several in flight keep every core busy; the pool still bounds them.
+const FIGURES_IN_FLIGHT: usize = 3;
+
+/// A figure computed for the report's scope, or taken from the figures shared by the run.
+async fn compute_one(
+    engine: &Engine<'_>,
+    query: &'static QueryFile,
+    level: RegionLevel,
+    period: Period,
+    ask: Ask<'_>,
+) -> Result<Rows, Error> {
+    if let Some(shared) = ask.shared {
+        return match ask.scope {
+            Some(region) if shared.parent() != Some(region) => {
+                shared
+                    .for_region(engine, query, level, period, region)
+                    .await
+            }
+            _ => shared.for_parent(engine, query, level, period).await,
+        };
+    }
+    let params = Params {
+        period,
+        level,
+        scope: ask.scope.map(str::to_string),
+        geography: ask.geography,
+    };
+    Rows::from_result(&engine.figure(query, &params).await?)
+}
+
+/// Computes the figures `wanted` not yet in `cache`, [`FIGURES_IN_FLIGHT`] at a time, into it.
+async fn prefetch(
+    engine: &Engine<'_>,
+    cache: &mut Cache,
+    wanted: Vec<(&'static QueryFile, RegionLevel, Period)>,
+    ask: Ask<'_>,
+) -> Result<(), Error> {
+    use futures::{StreamExt, TryStreamExt};
+    let mut keys = std::collections::HashSet::new();
+    let todo: Vec<_> = wanted
+        .into_iter()
+        .filter(|(q, l, p)| {
+            let key = (q.name, *l, p.to_string());
+            !cache.contains_key(&key) && keys.insert(key)
+        })
+        .collect();
+    let computed: Vec<_> = futures::stream::iter(todo)
+        .map(|(query, level, period)| async move {
+            let rows = compute_one(engine, query, level, period, ask).await?;
+            Ok::<_, Error>(((query.name, level, period.to_string()), rows))
+        })
+        .buffered(FIGURES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    cache.extend(computed);
+    Ok(())
+}
+
 async fn compute(
     engine: &Engine<'_>,
     cache: &mut Cache,
@@ -271,27 +330,51 @@ async fn compute(
     if let Some(rows) = cache.get(&key) {
         return Ok(rows.clone());
     }
-    if let Some(shared) = ask.shared {
-        let rows = match ask.scope {
-            Some(region) if shared.parent() != Some(region) => {
-                shared
-                    .for_region(engine, query, level, period, region)
-                    .await?
-            }
-            _ => shared.for_parent(engine, query, level, period).await?,
-        };
-        cache.insert(key, rows.clone());
-        return Ok(rows);
-    }
-    let params = Params {
-        period,
-        level,
-        scope: ask.scope.map(str::to_string),
-        geography: ask.geography,
-    };
-    let rows = Rows::from_result(&engine.figure(query, &params).await?)?;
+    let rows = compute_one(engine, query, level, period, ask).await?;
     cache.insert(key, rows.clone());
     Ok(rows)
+}
+
+/// Every figure the sheets of `template` read, at the level and period each reads it.
+fn wanted_figures(
+    template: &Template,
+    scope: Option<&str>,
+    scope_level: RegionLevel,
+    period: Period,
+) -> Vec<(&'static QueryFile, RegionLevel, Period)> {
+    let mut wanted = Vec::new();
+    for spec in &template.sheets {
+        match spec.kind {
+            SheetKind::Table => {
+                let Some(query) = spec.query.as_ref().and_then(|q| figure(q.get_ref())) else {
+                    continue;
+                };
+                let Some(level) = spec.level.map(|l| l.resolve(scope)) else {
+                    continue;
+                };
+                wanted.push((query, level, period));
+                if spec.total && level > scope_level {
+                    wanted.push((query, scope_level, period));
+                }
+            }
+            SheetKind::Summary => {
+                let level = spec.level.map_or(scope_level, |l| l.resolve(scope));
+                for row in &spec.rows {
+                    if let Some(query) = figure(row.query.get_ref()) {
+                        for p in [period, period.previous(), period.year_before()] {
+                            wanted.push((query, level, p));
+                        }
+                    }
+                }
+            }
+            SheetKind::Provenance => {}
+        }
+    }
+    if scope.is_some() {
+        let coverage = figure("coverage").expect("the catalogue has coverage");
+        wanted.push((coverage, scope_level, period));
+    }
+    wanted
 }
 
 /// What a report is asked for.
@@ -353,6 +436,13 @@ pub async fn build<'t>(
         shared,
     };
     let mut cache = Cache::new();
+    prefetch(
+        engine,
+        &mut cache,
+        wanted_figures(template, scope_ref, scope_level, period),
+        ask,
+    )
+    .await?;
     let mut sheets = Vec::new();
     let mut used: Vec<&'static QueryFile> = Vec::new();
     let mut use_query = |q: &'static QueryFile| {

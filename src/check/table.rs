@@ -251,13 +251,21 @@ impl TableCheck {
         let mut moved = rows.len() < accepted.len();
         if let Some(date) = self.main_date {
             let dates = arrays[date].as_primitive::<Date32Type>();
-            let quarter = |i: u32| {
-                let i = i as usize;
-                (!dates.is_null(i)).then(|| quarter_of(dates.value(i)))
-            };
-            if !rows.is_sorted_by_key(|i| quarter(*i)) {
-                // Stable: file order within a quarter.
-                rows.sort_by_key(|i| quarter(*i));
+            let quarters: Vec<Option<i32>> = rows
+                .iter()
+                .map(|i| {
+                    let i = *i as usize;
+                    (!dates.is_null(i)).then(|| quarter_of(dates.value(i)))
+                })
+                .collect();
+            if !quarters.is_sorted() {
+                // A stretch spans a few quarters: each row goes to its quarter's bucket, in
+                // file order, rather than through a comparison sort.
+                let mut buckets: BTreeMap<Option<i32>, Vec<u32>> = BTreeMap::new();
+                for (row, quarter) in rows.iter().zip(&quarters) {
+                    buckets.entry(*quarter).or_default().push(*row);
+                }
+                rows = buckets.into_values().flatten().collect();
                 moved = true;
             }
         }
