@@ -190,6 +190,9 @@ impl<R: Read> Scanner<R> {
                 self.state = Quoting::default();
                 return Ok(Some(chunk));
             }
+            // Room for the whole read at once: grown by doubling, the buffer was copied and
+            // its fresh pages cleared several times a chunk.
+            self.pending.reserve(CHUNK_BYTES);
             let read = (&mut self.reader)
                 .take(CHUNK_BYTES as u64)
                 .read_to_end(&mut self.pending)?;
