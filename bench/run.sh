@@ -226,16 +226,17 @@ measure "DuckDB CLI: visits by 시도, Parquet export in place" "parquet 10y" ":
 measure "hubstat import, fresh store" "parquet 10y" "rm -rf $ten" "$hubstat" import --data "$data/ten" --store "$ten"
 measure "hubstat query visits --level sido, store without --data" "parquet 10y" ":" "$hubstat" query visits --store "$ten" --period "$period" --level sido
 measure "hubstat report quarterly, from the store" "parquet 10y" ":" "$hubstat" report quarterly --store "$ten" --period "$period" --out "$data/out"
+matrix "$ten" "parquet 10y"
 
 {
   echo "# Benchmark results"
   echo
   echo "Made by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ { print $2 }') GiB, hubstat $("$hubstat" --version | cut -d' ' -f2) (release build), DuckDB $("$duckdb" --version | cut -d' ' -f1)."
   echo
-  echo "Data: \`hubstat synth\` at scale 1.0: one national year (2020, Parquet, for the matrix),"
+  echo "Data: \`hubstat synth\` at scale 1.0: one national year (2020, Parquet, for a matrix),"
   echo "three national years (2018-2020, $rows3 rows; CSV"
   echo "$(du -shL "$data/csv" | cut -f1), Parquet $(du -shL "$data/parquet" | cut -f1)) and ten (2011-2020, $rows10 rows, Parquet"
-  echo "$(du -shL "$data/ten" | cut -f1)). Period $period. Each figure is the median of $runs runs."
+  echo "$(du -shL "$data/ten" | cut -f1)). Period $period. Each figure is the median of $runs run(s)."
   echo
   echo "| command | input | wall | peak RSS |"
   echo "|---|---|---|---|"

@@ -779,6 +779,16 @@ fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
     Error::query(context, e)
 }
 
+/// Whether `error` is a query the memory pool refused: one that may answer when run alone.
+pub fn refused_for_memory(error: &Error) -> bool {
+    match error {
+        Error::Query { source, .. } => source
+            .downcast_ref::<DataFusionError>()
+            .is_some_and(|e| matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))),
+        _ => false,
+    }
+}
+
 /// sqlparser says `... at Line: 1, Column: 8`.
 fn parser_location(message: &str) -> Option<(usize, usize)> {
     let rest = &message[message.find("Line: ")? + 6..];

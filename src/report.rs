@@ -14,7 +14,7 @@ use crate::load::Format;
 use crate::output::ResultTable;
 use crate::packs::SharedFigures;
 use crate::period::{Period, days, format_date};
-use crate::query::{Engine, FIGURES, Over, PRELUDE, Params, QueryFile, figure};
+use crate::query::{Engine, FIGURES, Over, PRELUDE, Params, QueryFile, figure, refused_for_memory};
 use crate::region::RegionLevel;
 use crate::store::{Store, bytes_sha256};
 use crate::template::{CellFormat, ChartKind, SheetKind, SheetSpec, Template};
@@ -290,14 +290,20 @@ async fn compute_one(
     Rows::from_result(&engine.figure(query, &params).await?)
 }
 
-/// Computes the figures `wanted` not yet in `cache`, [`FIGURES_IN_FLIGHT`] at a time, into it.
-async fn prefetch(
-    engine: &Engine<'_>,
+/// Computes the figures `wanted` not yet in `cache` with `compute`, [`FIGURES_IN_FLIGHT`] at
+/// a time, into it. A figure the memory pool refused beside the others is computed again alone
+/// once they are done, so that a report needs no more memory than its largest figure; the
+/// first other error, in the order wanted, ends the report. Gives how many were computed again.
+async fn prefetch<F, Fut>(
     cache: &mut Cache,
     wanted: Vec<(&'static QueryFile, RegionLevel, Period)>,
-    ask: Ask<'_>,
-) -> Result<(), Error> {
-    use futures::{StreamExt, TryStreamExt};
+    compute: F,
+) -> Result<usize, Error>
+where
+    F: Fn(&'static QueryFile, RegionLevel, Period) -> Fut,
+    Fut: std::future::Future<Output = Result<Rows, Error>>,
+{
+    use futures::StreamExt;
     let mut keys = std::collections::HashSet::new();
     let todo: Vec<_> = wanted
         .into_iter()
@@ -306,16 +312,23 @@ async fn prefetch(
             !cache.contains_key(&key) && keys.insert(key)
         })
         .collect();
-    let computed: Vec<_> = futures::stream::iter(todo)
-        .map(|(query, level, period)| async move {
-            let rows = compute_one(engine, query, level, period, ask).await?;
-            Ok::<_, Error>(((query.name, level, period.to_string()), rows))
-        })
+    let results: Vec<Result<Rows, Error>> = futures::stream::iter(todo.iter().copied())
+        .map(|(query, level, period)| compute(query, level, period))
         .buffered(FIGURES_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    cache.extend(computed);
-    Ok(())
+        .collect()
+        .await;
+    let mut again = 0;
+    for ((query, level, period), result) in todo.into_iter().zip(results) {
+        let rows = match result {
+            Err(e) if refused_for_memory(&e) => {
+                again += 1;
+                compute(query, level, period).await?
+            }
+            other => other?,
+        };
+        cache.insert((query.name, level, period.to_string()), rows);
+    }
+    Ok(again)
 }
 
 async fn compute(
@@ -436,13 +449,17 @@ pub async fn build<'t>(
         shared,
     };
     let mut cache = Cache::new();
-    prefetch(
-        engine,
+    let again = prefetch(
         &mut cache,
         wanted_figures(template, scope_ref, scope_level, period),
-        ask,
+        |query, level, period| compute_one(engine, query, level, period, ask),
     )
     .await?;
+    if again > 0 {
+        eprintln!(
+            "note: {again} figures computed again one at a time: the memory pool (--memory-limit) could not hold them beside others"
+        );
+    }
     let mut sheets = Vec::new();
     let mut used: Vec<&'static QueryFile> = Vec::new();
     let mut use_query = |q: &'static QueryFile| {
@@ -720,4 +737,72 @@ fn inputs(store: &Store) -> Vec<InputFile> {
             rejected: t.tally.rejected,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use datafusion::error::DataFusionError;
+
+    use super::*;
+
+    /// Figures refused by the memory pool while others were in flight are computed again
+    /// alone; the first other error, in the order wanted, is the report's.
+    #[test]
+    fn figures_refused_beside_others_are_computed_again_alone() {
+        let period: Period = "2020Q3".parse().unwrap();
+        let wanted: Vec<_> = ["coverage", "staffing", "visits", "service_links", "visits"]
+            .iter()
+            .map(|name| (figure(name).unwrap(), RegionLevel::Sido, period))
+            .collect();
+        let in_flight = Cell::new(0);
+        let most = Cell::new(0);
+        let refused = Cell::new(0);
+        let compute = |query: &'static QueryFile, _, _| {
+            let (in_flight, most, refused) = (&in_flight, &most, &refused);
+            async move {
+                in_flight.set(in_flight.get() + 1);
+                most.set(most.get().max(in_flight.get()));
+                let alone = in_flight.get() == 1;
+                tokio::task::yield_now().await;
+                in_flight.set(in_flight.get() - 1);
+                if !alone {
+                    refused.set(refused.get() + 1);
+                    let error = DataFusionError::ResourcesExhausted("pool".into());
+                    return Err(Error::query("a figure", error));
+                }
+                Ok(Rows {
+                    columns: vec![query.name.to_string()],
+                    rows: Vec::new(),
+                })
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut cache = Cache::new();
+        let again = runtime
+            .block_on(prefetch(&mut cache, wanted.clone(), compute))
+            .unwrap();
+        assert_eq!(most.get(), FIGURES_IN_FLIGHT);
+        assert!(again > 0);
+        assert_eq!(again, refused.get(), "each refused figure computed again");
+        assert_eq!(cache.len(), 4, "visits once");
+        for (query, level, period) in &wanted {
+            let rows = &cache[&(query.name, *level, period.to_string())];
+            assert_eq!(rows.columns, [query.name]);
+        }
+
+        let failing = |query: &'static QueryFile, _, _| async move {
+            match query.name {
+                "staffing" | "visits" => Err(Error::Usage(format!("{} failed", query.name))),
+                _ => Ok(Rows::default()),
+            }
+        };
+        let error = runtime
+            .block_on(prefetch(&mut Cache::new(), wanted, failing))
+            .unwrap_err();
+        assert_eq!(error.to_string(), "staffing failed");
+    }
 }
