@@ -88,14 +88,15 @@ def prelude_views():
         yield name.strip(), sql.strip().rstrip(";")
 
 
-def geography(con):
-    """`geo_units` and `geo_codes` of the recorded geography: every code counts as itself,
-    as hubstat's `--geography recorded` gives them."""
-    con.execute("CREATE OR REPLACE TABLE geo_units AS "
-                "SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions")
-    con.execute("CREATE OR REPLACE TABLE geo_codes AS "
-                "SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
-                "UNION SELECT DISTINCT sido_code, sido_code FROM regions")
+# `geo_units` and `geo_codes` of the recorded geography: every code counts as itself, as
+# hubstat's `--geography recorded` gives them. Temporary, so that a read-only database takes them.
+GEOGRAPHY = [
+    "CREATE OR REPLACE TEMP TABLE geo_units AS "
+    "SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions",
+    "CREATE OR REPLACE TEMP TABLE geo_codes AS "
+    "SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
+    "UNION SELECT DISTINCT sido_code, sido_code FROM regions",
+]
 
 
 def parameters(start, end, level):
@@ -104,13 +105,29 @@ def parameters(start, end, level):
             "year": end.year, "year_start": dt.date(end.year, 1, 1), "geography_day": None}
 
 
-def run(con, figure, level, periods, params):
-    con.execute("CREATE OR REPLACE TABLE periods (period VARCHAR, period_start DATE, period_end DATE)")
-    con.executemany("INSERT INTO periods VALUES (?, ?, ?)", periods)
-    for name, sql in prelude_views():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS {bind(sql, params)}")
+def figure_statements(figure, periods, params):
+    """The statements of one figure over tables already there: the periods, the prelude's
+    views bound to `params`, then the figure's query, last."""
+    rows = ", ".join(f"('{n}', DATE '{s}', DATE '{e}')" for n, s, e in periods)
+    out = ["CREATE OR REPLACE TEMP TABLE periods (period VARCHAR, period_start DATE, period_end DATE)",
+           f"INSERT INTO periods VALUES {rows}"]
+    for view, sql in prelude_views():
+        out.append(f"CREATE OR REPLACE TEMP VIEW {view} AS {bind(sql, params)}")
     sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
-    return con.execute(bind(sql, params)).fetchall()
+    out.append(bind(sql, params).strip().rstrip(";"))
+    return out
+
+
+def script(statements):
+    """Statements as a script for the duckdb command line."""
+    return ";\n".join(statements) + ";"
+
+
+def run(con, figure, periods, params):
+    *setup, query = figure_statements(figure, periods, params)
+    for statement in setup:
+        con.execute(statement)
+    return con.execute(query).fetchall()
 
 
 def load_statements(data):
@@ -135,9 +152,8 @@ def load_statements(data):
 
 def load(data):
     con = duckdb.connect()
-    for statement in load_statements(data):
+    for statement in load_statements(data) + GEOGRAPHY:
         con.execute(statement)
-    geography(con)
     return con
 
 
@@ -160,7 +176,7 @@ def main(data, label):
     con = load(data)
     loaded = time.time() - started
     for figure, level, periods, params, shown in asks(label):
-        rows = run(con, figure, level, periods, params)
+        rows = run(con, figure, periods, params)
         if level == "national" and shown:
             print(figure + "," + ",".join(text(v) for v in rows[0]))
     print(f"duckdb loaded {loaded:.2f} s, total {time.time() - started:.2f} s")
@@ -168,18 +184,10 @@ def main(data, label):
 
 def warm_sql(label):
     """The figures of `main` as one script over a database that holds the tables."""
-    out = ["CREATE TEMP TABLE geo_units AS SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions;",
-           "CREATE TEMP TABLE geo_codes AS SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
-           "UNION SELECT DISTINCT sido_code, sido_code FROM regions;"]
-    for figure, level, periods, params, _ in asks(label):
-        rows = ", ".join(f"('{n}', DATE '{s}', DATE '{e}')" for n, s, e in periods)
-        out.append("CREATE OR REPLACE TEMP TABLE periods (period VARCHAR, period_start DATE, period_end DATE);")
-        out.append(f"INSERT INTO periods VALUES {rows};")
-        for view, sql in prelude_views():
-            out.append(f"CREATE OR REPLACE TEMP VIEW {view} AS {bind(sql, params)};")
-        sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
-        out.append(bind(sql, params).strip().rstrip(";") + ";")
-    print("\n".join(out))
+    out = list(GEOGRAPHY)
+    for figure, _, periods, params, _ in asks(label):
+        out.extend(figure_statements(figure, periods, params))
+    print(script(out))
 
 
 def text(value):
@@ -199,29 +207,21 @@ def cli_sql(data, figure, level, label):
     for table, types in TYPES.items():
         path = os.path.join(data, f"{table}.parquet")
         if os.path.exists(path):
-            out.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}');")
+            out.append(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
         elif os.path.exists(path[:-len("parquet")] + "csv"):
             out.append(f"CREATE VIEW {table} AS SELECT * FROM "
-                       f"read_csv('{path[:-len('parquet')]}csv', header=true, columns={types!r});")
+                       f"read_csv('{path[:-len('parquet')]}csv', header=true, columns={types!r})")
     if not any(os.path.exists(os.path.join(data, f"team_areas.{ext}")) for ext in ("csv", "parquet")):
-        out.append("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR);")
-    out.append(f"CREATE TABLE periods AS SELECT '{name}' AS period, DATE '{start}' AS period_start, "
-               f"DATE '{end}' AS period_end;")
-    out.append("CREATE TABLE geo_units AS SELECT emd_code, emd_code AS unit, sgg_code, sido_code FROM regions;")
-    out.append("CREATE TABLE geo_codes AS SELECT DISTINCT sgg_code AS code, sgg_code AS geo_code FROM regions "
-               "UNION SELECT DISTINCT sido_code, sido_code FROM regions;")
-    for view, sql in prelude_views():
-        out.append(f"CREATE VIEW {view} AS {bind(sql, params)};")
-    sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
-    out.append(bind(sql, params).strip().rstrip(";") + ";")
-    print("\n".join(out))
+        out.append("CREATE TABLE team_areas (team_id VARCHAR, emd_code VARCHAR)")
+    out.extend(GEOGRAPHY + figure_statements(figure, [(name, start, end)], params))
+    print(script(out))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--sql":
         cli_sql(*sys.argv[2:6])
     elif sys.argv[1] == "--db":
-        print(";\n".join(load_statements(sys.argv[2])) + ";")
+        print(script(load_statements(sys.argv[2])))
     elif sys.argv[1] == "--db-sql":
         warm_sql(sys.argv[2])
     elif sys.argv[1] == "--load":

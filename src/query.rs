@@ -771,7 +771,7 @@ fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
             let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
             format!("{what}:{line}:{column}: SQL error\n  {text}\n  {caret}")
         }
-        _ if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) => format!(
+        _ if exhausted(&e) => format!(
             "{what}: the query needs more memory than --memory-limit lets it reserve: raise it (for example --memory-limit 4G; the default is 2G)"
         ),
         _ => format!("{what}: SQL error"),
@@ -779,12 +779,17 @@ fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
     Error::query(context, e)
 }
 
+/// Whether the memory pool refused the query, whatever wraps that.
+fn exhausted(e: &DataFusionError) -> bool {
+    matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+}
+
 /// Whether `error` is a query the memory pool refused: one that may answer when run alone.
 pub fn refused_for_memory(error: &Error) -> bool {
     match error {
         Error::Query { source, .. } => source
             .downcast_ref::<DataFusionError>()
-            .is_some_and(|e| matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))),
+            .is_some_and(exhausted),
         _ => false,
     }
 }
