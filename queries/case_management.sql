@@ -10,8 +10,20 @@
 -- Needs the optional tables cases and case_meetings.
 -- Reading: a case of an 읍면동 abolished before the period gives that 읍면동 a row at emd
 -- level only when it counts in one of the columns.
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- cell: cases_open S cases_open__h
+-- cell: cases_opened S cases_opened__h
+-- cell: cases_closed S cases_closed__h
+-- cell: referrals S referrals__h
+-- cell: case_meetings S case_meetings__h
+-- cell: solution_meetings S solution_meetings__h
+-- cell: followups S followups__h
+-- The households of a meeting are its case's.
 WITH case_rows AS (
-    SELECT l.region_code, l.region_name, c.opened_on, c.closed_on, c.referred_on
+    SELECT l.region_code, l.region_name, c.household_id, c.opened_on, c.closed_on, c.referred_on
     FROM cases c
     JOIN level_regions l ON l.emd_code = c.emd_code
 ),
@@ -22,7 +34,11 @@ case_counts AS (
         SUM(CASE WHEN opened_on <= $as_of AND (closed_on IS NULL OR $as_of < closed_on) THEN 1 ELSE 0 END) AS cases_open,
         SUM(CASE WHEN opened_on BETWEEN $start AND $end THEN 1 ELSE 0 END) AS cases_opened,
         SUM(CASE WHEN closed_on BETWEEN $start AND $end THEN 1 ELSE 0 END) AS cases_closed,
-        SUM(CASE WHEN referred_on BETWEEN $start AND $end THEN 1 ELSE 0 END) AS referrals
+        SUM(CASE WHEN referred_on BETWEEN $start AND $end THEN 1 ELSE 0 END) AS referrals,
+        COUNT(DISTINCT CASE WHEN opened_on <= $as_of AND (closed_on IS NULL OR $as_of < closed_on) THEN household_id END) AS cases_open__h,
+        COUNT(DISTINCT CASE WHEN opened_on BETWEEN $start AND $end THEN household_id END) AS cases_opened__h,
+        COUNT(DISTINCT CASE WHEN closed_on BETWEEN $start AND $end THEN household_id END) AS cases_closed__h,
+        COUNT(DISTINCT CASE WHEN referred_on BETWEEN $start AND $end THEN household_id END) AS referrals__h
     FROM case_rows
     GROUP BY region_code, region_name
 ),
@@ -32,7 +48,10 @@ meeting_counts AS (
         l.region_name,
         SUM(CASE WHEN m.kind = '사례회의' THEN 1 ELSE 0 END) AS case_meetings,
         SUM(CASE WHEN m.kind = '솔루션회의' THEN 1 ELSE 0 END) AS solution_meetings,
-        SUM(CASE WHEN m.kind = '사후관리' THEN 1 ELSE 0 END) AS followups
+        SUM(CASE WHEN m.kind = '사후관리' THEN 1 ELSE 0 END) AS followups,
+        COUNT(DISTINCT CASE WHEN m.kind = '사례회의' THEN c.household_id END) AS case_meetings__h,
+        COUNT(DISTINCT CASE WHEN m.kind = '솔루션회의' THEN c.household_id END) AS solution_meetings__h,
+        COUNT(DISTINCT CASE WHEN m.kind = '사후관리' THEN c.household_id END) AS followups__h
     FROM case_meetings m
     JOIN cases c ON c.case_id = m.case_id
     JOIN level_regions l ON l.emd_code = c.emd_code
@@ -56,7 +75,14 @@ SELECT
     COALESCE(c.referrals, 0) AS referrals,
     COALESCE(m.case_meetings, 0) AS case_meetings,
     COALESCE(m.solution_meetings, 0) AS solution_meetings,
-    COALESCE(m.followups, 0) AS followups
+    COALESCE(m.followups, 0) AS followups,
+    COALESCE(c.cases_open__h, 0) AS cases_open__h,
+    COALESCE(c.cases_opened__h, 0) AS cases_opened__h,
+    COALESCE(c.cases_closed__h, 0) AS cases_closed__h,
+    COALESCE(c.referrals__h, 0) AS referrals__h,
+    COALESCE(m.case_meetings__h, 0) AS case_meetings__h,
+    COALESCE(m.solution_meetings__h, 0) AS solution_meetings__h,
+    COALESCE(m.followups__h, 0) AS followups__h
 FROM row_set r
 LEFT JOIN case_counts c ON c.region_code = r.region_code
 LEFT JOIN meeting_counts m ON m.region_code = r.region_code

@@ -10,6 +10,16 @@
 -- Reading: a region whose 읍면동 were all abolished before the period gets a row when a
 -- team active on D is still hosted there (counted in `teams`, nowhere else). A team hosted
 -- outside the scope that serves an 읍면동 inside it makes that 읍면동 served.
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- cell: emd_total P
+-- cell: emd_with_team P
+-- cell: teams P
+-- cell: emd_served P
+-- cell: coverage_rate rate emd_with_team emd_total
+-- cell: served_rate rate emd_served emd_total
 WITH hosts AS (
     SELECT DISTINCT period, unit AS emd_code FROM teams_on_day
 ),

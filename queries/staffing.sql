@@ -10,6 +10,17 @@
 -- Reading: a person is counted once per row however many assignments they hold in its
 -- regions; one assigned to teams in two regions counts in each, and once in their parent.
 -- A person holding both a 공공 and a 민간 assignment counts in both columns.
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- cell: staff_total P distinct
+-- cell: staff_public P distinct
+-- cell: staff_private P distinct
+-- cell: teams P
+-- cell: public_share rate staff_public staff_total
+-- cell: staff_per_team rate staff_total teams
+-- bound: staff_total <= staff_public + staff_private
 WITH staff_counts AS (
     SELECT
         region_code,

@@ -14,6 +14,15 @@
 -- by region_code, then metric.
 -- Geography: a target's 시도 or 시군구 code is followed to its code of the geography day
 -- (`geo_codes`), like every region; targets that then share a region and metric are added.
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- cell: target P
+-- cell: actual S actual__h
+-- actual is class S for visits and service_links (the same cell as visits_total and links_total from
+-- 1 January to E) and P for teams and staff, whose actual__h is null.
+-- cell: achievement_rate rate actual target
 WITH rebased AS (
     SELECT COALESCE(g.geo_code, t.region_code) AS region_code, t.metric, SUM(t.target) AS target
     FROM targets t
@@ -43,22 +52,22 @@ staff_actual AS (
     SELECT region_code, COUNT(DISTINCT staff_id) AS actual FROM assignments_active GROUP BY region_code
 ),
 visit_actual AS (
-    SELECT l.region_code, COUNT(*) AS actual
+    SELECT l.region_code, COUNT(*) AS actual, COUNT(DISTINCT v.household_id) AS actual__h
     FROM visits v JOIN level_regions l ON l.emd_code = v.emd_code
     WHERE v.visited_on BETWEEN $year_start AND $end
     GROUP BY l.region_code
 ),
 link_actual AS (
-    SELECT l.region_code, COUNT(*) AS actual
+    SELECT l.region_code, COUNT(*) AS actual, COUNT(DISTINCT s.household_id) AS actual__h
     FROM service_links s JOIN level_regions l ON l.emd_code = s.emd_code
     WHERE s.linked_on BETWEEN $year_start AND $end
     GROUP BY l.region_code
 ),
 actuals AS (
-    SELECT region_code, 'teams' AS metric, actual FROM team_actual
-    UNION ALL SELECT region_code, 'staff', actual FROM staff_actual
-    UNION ALL SELECT region_code, 'visits', actual FROM visit_actual
-    UNION ALL SELECT region_code, 'service_links', actual FROM link_actual
+    SELECT region_code, 'teams' AS metric, actual, CAST(NULL AS BIGINT) AS actual__h FROM team_actual
+    UNION ALL SELECT region_code, 'staff', actual, CAST(NULL AS BIGINT) FROM staff_actual
+    UNION ALL SELECT region_code, 'visits', actual, actual__h FROM visit_actual
+    UNION ALL SELECT region_code, 'service_links', actual, actual__h FROM link_actual
 )
 SELECT
     w.region_code,
@@ -66,7 +75,8 @@ SELECT
     w.metric,
     w.target,
     COALESCE(a.actual, 0) AS actual,
-    CAST(COALESCE(a.actual, 0) AS DOUBLE) / NULLIF(w.target, 0) AS achievement_rate
+    CAST(COALESCE(a.actual, 0) AS DOUBLE) / NULLIF(w.target, 0) AS achievement_rate,
+    CASE WHEN w.metric IN ('visits', 'service_links') THEN COALESCE(a.actual__h, 0) END AS actual__h
 FROM wanted w
 LEFT JOIN names n ON n.region_code = w.region_code
 LEFT JOIN actuals a ON a.region_code = w.region_code AND a.metric = w.metric

@@ -8,6 +8,13 @@
 -- Parameters: $as_of (D), $level, $scope, and $start/$end for the rows of the level.
 -- Reading: "3 people" are 3 distinct staff_id on the team on D, one of whom holds an
 -- assignment with role 팀장 on D.
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- cell: teams P
+-- cell: teams_meeting_standard P
+-- cell: standard_rate rate teams_meeting_standard teams
 WITH counts AS (
     SELECT
         region_code,

@@ -7,6 +7,11 @@
 --
 -- Parameters: $as_of (D), $scope. The level is always emd: hubstat binds $level = 'emd'.
 -- Reading: sgg_name is the name of the host 읍면동's 시군구 code (its latest name).
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- list: one row per team, all class P, no sums.
 SELECT
     t.region_code,
     t.region_name,

@@ -11,6 +11,16 @@
 -- (period = the quarter's name).
 -- Reading: each quarter has the rows of the regions valid on at least one day of it, plus
 -- regions where something counted that quarter. Sorted by region_code, then quarter.
+--
+-- Disclosure (../shared/spec/disclosure.md): the class of each column and the sums it
+-- takes part in. A column whose name holds `__` is internal: read by the disclosure stage,
+-- it never reaches an output (`<column>__h`: the distinct households behind a column).
+-- cell: staff_total P distinct
+-- cell: coverage_rate rate
+-- cell: visits_total S visits_total__h
+-- cell: links_total S links_total__h
+-- A quarter's visits_total and links_total are the same cells as visits and service_links give
+-- for that quarter and region.
 WITH hosts AS (
     SELECT DISTINCT period, unit AS emd_code FROM teams_on_day
 ),
@@ -55,6 +65,22 @@ flow_counts AS (
     JOIN level_regions l ON l.emd_code = c.emd_code
     GROUP BY p.period, l.region_code, l.region_name
 ),
+households AS (
+    SELECT p.period, l.region_code,
+           COUNT(DISTINCT CASE WHEN h.visit = 1 THEN h.household_id END) AS visits_total__h,
+           COUNT(DISTINCT CASE WHEN h.visit = 0 THEN h.household_id END) AS links_total__h
+    FROM (
+        SELECT emd_code, household_id, date_part('year', visited_on) * 4 + date_part('quarter', visited_on) AS quarter_key, 1 AS visit
+        FROM visits WHERE visited_on BETWEEN $start AND $end
+        UNION ALL
+        SELECT emd_code, household_id, date_part('year', linked_on) * 4 + date_part('quarter', linked_on), 0
+        FROM service_links WHERE linked_on BETWEEN $start AND $end
+    ) h
+    JOIN periods p
+      ON date_part('year', p.period_start) * 4 + date_part('quarter', p.period_start) = h.quarter_key
+    JOIN level_regions l ON l.emd_code = h.emd_code
+    GROUP BY p.period, l.region_code
+),
 row_set AS (
     SELECT period, region_code, region_name FROM period_rows
     UNION SELECT period, region_code, region_name FROM team_regions
@@ -68,9 +94,12 @@ SELECT
     CAST(c.emd_with_team AS DOUBLE) / NULLIF(c.emd_total, 0) AS coverage_rate,
     COALESCE(s.staff_total, 0) AS staff_total,
     COALESCE(f.visits_total, 0) AS visits_total,
-    COALESCE(f.links_total, 0) AS links_total
+    COALESCE(f.links_total, 0) AS links_total,
+    COALESCE(hh.visits_total__h, 0) AS visits_total__h,
+    COALESCE(hh.links_total__h, 0) AS links_total__h
 FROM row_set r
 LEFT JOIN coverage c ON c.period = r.period AND c.region_code = r.region_code
 LEFT JOIN staffing s ON s.period = r.period AND s.region_code = r.region_code
 LEFT JOIN flow_counts f ON f.period = r.period AND f.region_code = r.region_code
+LEFT JOIN households hh ON hh.period = r.period AND hh.region_code = r.region_code
 ORDER BY r.region_code, r.period

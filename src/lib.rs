@@ -15,6 +15,7 @@ pub mod commands;
 pub mod contract;
 pub mod diagnostics;
 pub mod diff;
+pub mod disclosure;
 pub mod geography;
 pub mod load;
 pub mod output;

@@ -46,6 +46,21 @@ impl ResultTable {
         ResultTable::of_batch(RecordBatch::try_from_iter(columns).expect("columns of one length"))
     }
 
+    /// The table without the columns `keep` refuses.
+    pub fn project(&self, keep: impl Fn(&str) -> bool) -> ResultTable {
+        let indices: Vec<usize> = (0..self.schema.fields().len())
+            .filter(|&i| keep(self.schema.field(i).name()))
+            .collect();
+        ResultTable {
+            schema: Arc::new(self.schema.project(&indices).expect("indices of the schema")),
+            batches: self
+                .batches
+                .iter()
+                .map(|b| b.project(&indices).expect("indices of the schema"))
+                .collect(),
+        }
+    }
+
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }

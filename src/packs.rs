@@ -78,7 +78,7 @@ impl SharedFigures {
             scope: self.parent.clone(),
             geography: self.geography,
         };
-        let rows = Rows::from_result(&engine.figure(query, &params).await?)?;
+        let rows = Rows::from_result(&engine.figure_with_internal(query, &params).await?)?;
         self.computed
             .lock()
             .expect("never poisoned")

@@ -107,6 +107,12 @@ pub static FIGURES: [QueryFile; 10] = [
     query_file!("trend", &[], None, Over::Quarters(8)),
 ];
 
+/// Whether a figure's column is internal (the households behind a count, a complement
+/// printed nowhere): read by the disclosure stage, never output.
+pub fn internal_column(name: &str) -> bool {
+    name.contains("__")
+}
+
 pub fn figure(name: &str) -> Option<&'static QueryFile> {
     FIGURES.iter().find(|f| f.name == name)
 }
@@ -515,8 +521,18 @@ impl<'s> Engine<'s> {
         Ok((ctx, values))
     }
 
-    /// Runs a figure of the catalogue.
+    /// Runs a figure of the catalogue: its published columns.
     pub async fn figure(&self, query: &QueryFile, params: &Params) -> Result<ResultTable, Error> {
+        let table = self.figure_with_internal(query, params).await?;
+        Ok(table.project(|name| !internal_column(name)))
+    }
+
+    /// Runs a figure of the catalogue with its internal columns, for the disclosure stage.
+    pub async fn figure_with_internal(
+        &self,
+        query: &QueryFile,
+        params: &Params,
+    ) -> Result<ResultTable, Error> {
         if let Some(table) = self.lacks(query) {
             return Err(Error::Usage(format!(
                 "figure {} needs the optional table `{table}`, which the export does not have",

@@ -287,7 +287,7 @@ async fn compute_one(
         scope: ask.scope.map(str::to_string),
         geography: ask.geography,
     };
-    Rows::from_result(&engine.figure(query, &params).await?)
+    Rows::from_result(&engine.figure_with_internal(query, &params).await?)
 }
 
 /// Computes the figures `wanted` not yet in `cache` with `compute`, [`FIGURES_IN_FLIGHT`] at

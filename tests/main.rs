@@ -4,6 +4,7 @@ mod support;
 
 mod check;
 mod diff;
+mod disclosure;
 mod figures;
 mod fuzz;
 mod geography;

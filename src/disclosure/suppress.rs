@@ -1,0 +1,190 @@
+//! Takes a problem and the rule, and gives the cells to hide: the primary cells, then
+//! secondary cells chosen by local rules to a fixpoint, then an audit by linear programming
+//! of every group of hidden cells and a repair that hides one more cell of a failing group,
+//! until every target has at least two consistent whole values.
+
+use std::collections::HashMap;
+
+use super::audit::{self, AuditFailure, Interval};
+use super::problem::{Problem, Protection, Relation, Rule, Target};
+
+/// What the stage decided for one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub hidden: Vec<bool>,
+    /// Every target with its interval once the cells are hidden.
+    pub intervals: Vec<(Target, Interval)>,
+    /// Frozen cells that had to be hidden: nothing else protected a cell.
+    pub frozen_hidden: Vec<usize>,
+    /// Targets that could not be protected even with every eligible cell hidden.
+    pub unprotected: Vec<Target>,
+}
+
+/// Whether a cell may be hidden to protect another: printed, class S, not 0, not yet hidden.
+fn eligible(problem: &Problem, hidden: &[bool], c: usize) -> bool {
+    let cell = &problem.cells[c];
+    cell.printed && cell.sensitive && cell.value > 0 && !hidden[c]
+}
+
+/// The order cells are chosen in: not frozen, a part before its relation's total, the
+/// smaller value, the deeper level, then table order.
+fn cost(problem: &Problem, c: usize, is_total: bool) -> (bool, bool, i64, u8, usize) {
+    let cell = &problem.cells[c];
+    (cell.frozen, is_total, cell.value, u8::MAX - cell.depth, c)
+}
+
+/// The cheapest eligible member of the relations given.
+fn cheapest(problem: &Problem, hidden: &[bool], relations: &[usize]) -> Option<usize> {
+    relations
+        .iter()
+        .flat_map(|&r| {
+            let relation = &problem.relations[r];
+            let total = relation.members().next();
+            relation
+                .members()
+                .filter(|&m| eligible(problem, hidden, m))
+                .map(move |m| (m, Some(m) == total))
+                .collect::<Vec<_>>()
+        })
+        .map(|(m, is_total)| cost(problem, m, is_total))
+        .min()
+        .map(|key| key.4)
+}
+
+/// A relation broken by the local rules: one unknown alone, or hidden parts that are too
+/// small together; gives it back when it needs one more hidden cell.
+fn needs_more(
+    problem: &Problem,
+    hidden: &[bool],
+    virtuals: &[&Target],
+    relation: &Relation,
+    rule: Rule,
+) -> bool {
+    let Some((total, parts)) = relation.as_sum() else {
+        return false;
+    };
+    let members = || std::iter::once(total).chain(parts.iter().copied());
+    let hidden_members: Vec<usize> = members().filter(|&m| hidden[m]).collect();
+    let unprinted: Vec<usize> = members().filter(|&m| !problem.cells[m].printed).collect();
+    if unprinted.is_empty() {
+        if hidden_members.len() == 1 {
+            return true;
+        }
+        if hidden[total] || hidden_members.is_empty() {
+            return false;
+        }
+        let m = hidden_members.len() as i64;
+        let value = problem.value_of(&hidden_members);
+        let households: i64 = hidden_members
+            .iter()
+            .map(|&c| problem.cells[c].households)
+            .sum();
+        return value < m + 1 || households < rule.k;
+    }
+    // The unprinted parts of a printed sum are one unknown: alone they are a virtual cell.
+    hidden_members.is_empty()
+        && problem.cells[total].printed
+        && virtuals.iter().any(|t| t.cells == unprinted)
+}
+
+/// Hides cells until no relation breaks a local rule (or its members have none left to give).
+fn local_rules(problem: &Problem, hidden: &mut [bool], virtuals: &[&Target], rule: Rule) {
+    loop {
+        let mut changed = false;
+        for (r, relation) in problem.relations.iter().enumerate() {
+            if needs_more(problem, hidden, virtuals, relation, rule)
+                && let Some(c) = cheapest(problem, hidden, &[r])
+            {
+                hidden[c] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+fn protected(interval: &Interval, rule: Rule) -> bool {
+    let wide = interval.width().is_none_or(|w| w >= 1);
+    let reaches = rule.protection == Protection::Interval || interval.high.is_none_or(|h| h >= rule.k);
+    wide && reaches
+}
+
+/// Chooses the cells to hide in `problem` under `rule`.
+pub fn protect(problem: &Problem, rule: Rule) -> Result<Outcome, AuditFailure> {
+    let targets = problem.targets(rule);
+    let mut hidden = vec![false; problem.cells.len()];
+    for t in targets.iter().filter(|t| t.cells.len() == 1) {
+        if problem.cells[t.cells[0]].printed {
+            hidden[t.cells[0]] = true;
+        }
+    }
+    let virtuals: Vec<&Target> = targets
+        .iter()
+        .filter(|t| t.cells.iter().any(|&c| !problem.cells[c].printed))
+        .collect();
+    let mut unprotected: Vec<Target> = Vec::new();
+    // The audit of a group depends only on its unknown cells: a group seen safe stays safe.
+    let mut safe: HashMap<Vec<usize>, Vec<Interval>> = HashMap::new();
+    let intervals = loop {
+        local_rules(problem, &mut hidden, &virtuals, rule);
+        let unknown = audit::unknown(problem, &hidden);
+        let group_of = audit::groups(problem, &unknown);
+        let mut by_group: std::collections::BTreeMap<usize, Vec<&Target>> = Default::default();
+        for t in &targets {
+            if let Some(g) = group_of[t.cells[0]] {
+                by_group.entry(g).or_default().push(t);
+            }
+        }
+        let mut all = Vec::new();
+        let mut repaired = false;
+        for (group, members) in &by_group {
+            let cells: Vec<usize> = (0..problem.cells.len())
+                .filter(|&c| group_of[c] == Some(*group))
+                .collect();
+            let found = match safe.get(&cells) {
+                Some(found) => found.clone(),
+                None => audit::intervals(problem, &hidden, &group_of, *group, members)?,
+            };
+            let failing = members
+                .iter()
+                .zip(&found)
+                .any(|(t, i)| !protected(i, rule) && !unprotected.contains(t));
+            if failing {
+                let relations = audit::relations_of(problem, &group_of, *group);
+                match cheapest(problem, &hidden, &relations) {
+                    Some(c) => {
+                        hidden[c] = true;
+                        repaired = true;
+                        break;
+                    }
+                    None => {
+                        for (t, i) in members.iter().zip(&found) {
+                            if !protected(i, rule) && !unprotected.contains(t) {
+                                unprotected.push((*t).clone());
+                            }
+                        }
+                    }
+                }
+            }
+            safe.insert(cells, found.clone());
+            all.extend(members.iter().map(|t| (*t).clone()).zip(found));
+        }
+        if !repaired {
+            break all;
+        }
+    };
+    let mut intervals = intervals;
+    intervals.sort_by(|a, b| a.0.cmp(&b.0));
+    let frozen_hidden = (0..problem.cells.len())
+        .filter(|&c| hidden[c] && problem.cells[c].frozen && !problem.is_primary(c, rule))
+        .collect();
+    unprotected.sort();
+    Ok(Outcome {
+        hidden,
+        intervals,
+        frozen_hidden,
+        unprotected,
+    })
+}
