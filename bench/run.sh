@@ -150,9 +150,14 @@ for format in $formats; do
   "$duckdb" "$data/warm-$format.duckdb" -f "$sqlfile"
   "$python" bench/duckdb_figures.py --db-sql "$period" > "$sqlfile"
   measure "DuckDB CLI: the quarterly figures from a database file loaded once (warm peer)" "$format $span" ":" "$duckdb" "$data/warm-$format.duckdb" -readonly -f "$sqlfile"
-  measure "hubstat report quarterly, from the store" "$format $span" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today"
-  measure "hubstat report city-progress (41), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today"
-  measure "hubstat report city-progress --each sido (17 packs and the index), from the store" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today"
+  # Each report as handed out (suppressed and audited, the default) and with --sdc off: the
+  # difference is what the disclosure stage adds (the consistency checks run in both).
+  for sdc in on off; do
+    measure "hubstat report quarterly, from the store, --sdc $sdc" "$format $span" ":" "$hubstat" report quarterly --data "$dir" --store "$s" --period "$period" --out "$data/out" --today "$today" --sdc "$sdc"
+    measure "hubstat report city-progress (41), from the store, --sdc $sdc" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 41 --out "$data/out" --today "$today" --sdc "$sdc"
+    measure "hubstat report city-progress (28, its 읍면동 sheets), from the store, --sdc $sdc" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --region 28 --out "$data/out" --today "$today" --sdc "$sdc"
+    measure "hubstat report city-progress --each sido (17 packs and the index), from the store, --sdc $sdc" "$format $span" ":" "$hubstat" report city-progress --data "$dir" --store "$s" --period "$period" --each sido --out "$data/out" --today "$today" --sdc "$sdc"
+  done
   agree "$dir" "$s"
 done
 matrix "$store-${formats##* }" "${formats##* } $span"

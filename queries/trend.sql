@@ -20,7 +20,8 @@
 -- cell: visits_total S visits_total__h
 -- cell: links_total S links_total__h
 -- A quarter's visits_total and links_total are the same cells as visits and service_links give
--- for that quarter and region.
+-- for that quarter and region. Their households are counted only when $disclosure is true
+-- (hubstat binds it for the disclosure stage): a distinct count over eight quarters.
 WITH hosts AS (
     SELECT DISTINCT period, unit AS emd_code FROM teams_on_day
 ),
@@ -71,10 +72,10 @@ households AS (
            COUNT(DISTINCT CASE WHEN h.visit = 0 THEN h.household_id END) AS links_total__h
     FROM (
         SELECT emd_code, household_id, date_part('year', visited_on) * 4 + date_part('quarter', visited_on) AS quarter_key, 1 AS visit
-        FROM visits WHERE visited_on BETWEEN $start AND $end
+        FROM visits WHERE $disclosure AND visited_on BETWEEN $start AND $end
         UNION ALL
         SELECT emd_code, household_id, date_part('year', linked_on) * 4 + date_part('quarter', linked_on), 0
-        FROM service_links WHERE linked_on BETWEEN $start AND $end
+        FROM service_links WHERE $disclosure AND linked_on BETWEEN $start AND $end
     ) h
     JOIN periods p
       ON date_part('year', p.period_start) * 4 + date_part('quarter', p.period_start) = h.quarter_key

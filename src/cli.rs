@@ -326,6 +326,17 @@ pub struct QueryArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Withhold small counts of households (null, with a `<column>_flag` column of X or -)
+    /// and what would give them back within this table. Without it the true values are
+    /// printed: ad-hoc SQL and tables taken apart from their report cannot be made safe by
+    /// suppression, so hand out reports, not these tables
+    #[arg(long)]
+    pub sdc: bool,
+
+    /// With --sdc, k: a count behind 1 to k−1 households is withheld (2 to 10)
+    #[arg(long, value_name = "K", default_value = "3", value_parser = clap::value_parser!(i64).range(2..=10), requires = "sdc")]
+    pub min_households: i64,
 }
 
 #[derive(Debug, Args)]
@@ -366,7 +377,39 @@ pub struct ReportArgs {
     pub generated_at: Option<NaiveDateTime>,
 
     #[command(flatten)]
+    pub sdc: SdcArgs,
+
+    #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// Small-cell suppression of a report (../shared/spec/disclosure.md).
+#[derive(Debug, Args, Clone)]
+pub struct SdcArgs {
+    /// Suppress small counts of households and what would give them back (on), or not
+    /// (off: every sheet and 자료 say 내부용 — 비밀보호 미적용; not for handing out)
+    #[arg(long, value_enum, value_name = "ON|OFF", default_value = "on")]
+    pub sdc: Sdc,
+
+    /// k: a count behind 1 to k−1 households is not shown, 2 to 10 [default: the
+    /// template's min_households, else 3]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(i64).range(2..=10))]
+    pub min_households: Option<i64>,
+
+    /// How strongly a small count is protected [default: the template's, else interval]
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub protection: Option<crate::template::ProtectionSpec>,
+
+    /// Also write the statistician's audit (JSON, mode 0600, never inside a workbook): each
+    /// hidden cell with its true value, households, interval and relations
+    #[arg(long, value_name = "FILE.json")]
+    pub sdc_report: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sdc {
+    On,
+    Off,
 }
 
 /// The level `report --each` writes a pack per region of.
@@ -408,6 +451,8 @@ fn parse_generated_at(s: &str) -> Result<NaiveDateTime, String> {
         .ok_or_else(|| format!("`{s}` is not a time: write 2020-10-05T09:00:00Z"))
 }
 
+/// Prints the true values of the store: ad-hoc SQL cannot be made safe by small-cell
+/// suppression, so what it prints is for those allowed to see case data.
 #[derive(Debug, Args)]
 pub struct SqlArgs {
     /// The query text (or use --file); with neither, statements are read from standard

@@ -62,6 +62,10 @@ pub enum Error {
     #[error("{}: hubstat failed while reading this file (a bug: please report it with the file): {message}", path.display())]
     Internal { path: PathBuf, message: String },
 
+    /// What a report is about to publish does not add up (disclosure.md, section 4).
+    #[error("consistency check failed: {0}")]
+    Inconsistent(String),
+
     #[error("{context}")]
     Query {
         context: String,
@@ -104,7 +108,7 @@ impl Error {
 
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Rejected { .. } => ExitStatus::DataProblems,
+            Error::Rejected { .. } | Error::Inconsistent(_) => ExitStatus::DataProblems,
             _ => ExitStatus::Error,
         }
     }

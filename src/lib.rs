@@ -16,6 +16,7 @@ pub mod contract;
 pub mod diagnostics;
 pub mod diff;
 pub mod disclosure;
+pub mod figure_cells;
 pub mod geography;
 pub mod load;
 pub mod output;

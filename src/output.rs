@@ -52,7 +52,11 @@ impl ResultTable {
             .filter(|&i| keep(self.schema.field(i).name()))
             .collect();
         ResultTable {
-            schema: Arc::new(self.schema.project(&indices).expect("indices of the schema")),
+            schema: Arc::new(
+                self.schema
+                    .project(&indices)
+                    .expect("indices of the schema"),
+            ),
             batches: self
                 .batches
                 .iter()
@@ -349,13 +353,24 @@ pub fn to_parquet(table: &ResultTable) -> Result<Vec<u8>, Error> {
 /// A temporary file in `folder`, to be renamed into place when complete. It is created with
 /// mode 0666 less the umask, as every other tool's output is, not tempfile's private 0600.
 pub fn temp_file_in(folder: &Path, suffix: &str) -> Result<tempfile::NamedTempFile, Error> {
+    temp_file_with_mode(folder, suffix, 0o666)
+}
+
+/// A temporary file in `folder` created with `mode` less the umask.
+fn temp_file_with_mode(
+    folder: &Path,
+    suffix: &str,
+    mode: u32,
+) -> Result<tempfile::NamedTempFile, Error> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".hubstat-").suffix(suffix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+        builder.permissions(std::fs::Permissions::from_mode(mode));
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     builder
         .tempfile_in(folder)
         .map_err(|e| Error::io(folder, e))
@@ -367,6 +382,16 @@ pub fn temp_file_in(folder: &Path, suffix: &str) -> Result<tempfile::NamedTempFi
 /// and the link stays. A named pipe, a device or a file of `/dev` or `/proc` (`/dev/stdout`)
 /// is written directly: its reader is waiting for the bytes, and a rename would hide them.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_with_mode(path, bytes, 0o666)
+}
+
+/// [`write_atomically`] for a file only its owner may read (mode 0600): true values of
+/// cells a report withholds.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     match destination(path)? {
         Destination::Direct(target) => {
             let mut file = std::fs::OpenOptions::new()
@@ -382,7 +407,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
                 Some(p) if !p.as_os_str().is_empty() => p,
                 _ => Path::new("."),
             };
-            let mut temp = temp_file_in(folder, ".tmp")?;
+            let mut temp = temp_file_with_mode(folder, ".tmp", mode)?;
             temp.write_all(bytes).map_err(|e| Error::io(path, e))?;
             temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
             temp.persist(&target)

@@ -521,10 +521,10 @@ impl<'s> Engine<'s> {
         Ok((ctx, values))
     }
 
-    /// Runs a figure of the catalogue: its published columns.
+    /// Runs a figure of the catalogue: its published columns (the internal ones are not
+    /// computed).
     pub async fn figure(&self, query: &QueryFile, params: &Params) -> Result<ResultTable, Error> {
-        let table = self.figure_with_internal(query, params).await?;
-        Ok(table.project(|name| !internal_column(name)))
+        self.figure_columns(query, params, false).await
     }
 
     /// Runs a figure of the catalogue with its internal columns, for the disclosure stage.
@@ -532,6 +532,15 @@ impl<'s> Engine<'s> {
         &self,
         query: &QueryFile,
         params: &Params,
+    ) -> Result<ResultTable, Error> {
+        self.figure_columns(query, params, true).await
+    }
+
+    async fn figure_columns(
+        &self,
+        query: &QueryFile,
+        params: &Params,
+        internal: bool,
     ) -> Result<ResultTable, Error> {
         if let Some(table) = self.lacks(query) {
             return Err(Error::Usage(format!(
@@ -550,8 +559,14 @@ impl<'s> Engine<'s> {
                 .map(|back| params.period.quarters_back(back))
                 .collect(),
         };
-        let (ctx, values) = self.session(query.text, Some((&params, &periods))).await?;
-        run(&ctx, query.text, &values, query.file).await
+        let (ctx, mut values) = self.session(query.text, Some((&params, &periods))).await?;
+        for (name, value) in &mut values {
+            if name == "disclosure" {
+                *value = ScalarValue::Boolean(Some(internal));
+            }
+        }
+        let keep = |name: &str| internal || !internal_column(name);
+        run(&ctx, query.text, &values, query.file, &keep).await
     }
 
     /// Runs an analyst's read-only SQL; with `params`, the prelude views and `$start`, `$end`,
@@ -572,7 +587,7 @@ impl<'s> Engine<'s> {
         let (ctx, values) = self
             .session(text, params.map(|p| (p, periods.as_slice())))
             .await?;
-        run(&ctx, text, &values, what).await
+        run(&ctx, text, &values, what, &|_| true).await
     }
 
     /// The tables a statement can read: the store's, the optional ones it stands in for
@@ -657,6 +672,8 @@ fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue
             "geography_day".into(),
             ScalarValue::Date32(params.geography_day()),
         ),
+        // Whether a figure computes its internal columns (the disclosure stage's).
+        ("disclosure".into(), ScalarValue::Boolean(Some(false))),
     ]
 }
 
@@ -668,11 +685,14 @@ fn as_param_values(values: &[(String, ScalarValue)]) -> datafusion::common::Para
         .into()
 }
 
+/// Runs `sql` and gives the columns `keep` takes (the optimizer then leaves the others
+/// uncomputed).
 async fn run(
     ctx: &SessionContext,
     sql: &str,
     values: &[(String, ScalarValue)],
     what: &str,
+    keep: &dyn Fn(&str) -> bool,
 ) -> Result<ResultTable, Error> {
     let df = ctx
         .sql_with_options(sql, read_only())
@@ -682,6 +702,23 @@ async fn run(
         df
     } else {
         df.with_param_values(as_param_values(values))
+            .map_err(|e| sql_error(what, sql, e))?
+    };
+    let names: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let df = if names.iter().all(|n| keep(n)) {
+        df
+    } else {
+        let kept: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| keep(n))
+            .collect();
+        df.select_columns(&kept)
             .map_err(|e| sql_error(what, sql, e))?
     };
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());

@@ -26,6 +26,8 @@ pub enum Value {
     Text(String),
     Number(f64),
     Bool(bool),
+    /// Withheld by the disclosure stage: the value is not kept.
+    Hidden,
 }
 
 impl Value {
@@ -90,7 +92,7 @@ impl Rows {
 }
 
 /// A sheet of a report with its data.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum SheetData<'t> {
     Table {
         spec: &'t SheetSpec,
@@ -105,7 +107,10 @@ pub enum SheetData<'t> {
         /// The period, the one before it, and the same period a year before.
         periods: [Period; 3],
         /// Per template row: its value in each of the three periods.
-        values: Vec<[Option<f64>; 3]>,
+        values: Vec<[Value; 3]>,
+        /// Per template row and period: the figure's row the value comes from, for the
+        /// disclosure stage (the households behind it, a rate's inputs); emptied by it.
+        sources: Vec<[Rows; 3]>,
         note: Option<String>,
     },
     Provenance,
@@ -135,12 +140,14 @@ pub struct ChartData {
     pub y_axis: String,
     pub categories: Vec<String>,
     pub series: Vec<(String, Vec<Option<f64>>)>,
+    /// Per series, the points withheld by the disclosure stage: drawn as a gap marked X.
+    pub hidden: Vec<Vec<bool>>,
     /// Values are rates (fractions), drawn as percentages.
     pub percent: bool,
 }
 
 /// A computed report, ready to render.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Report<'t> {
     pub template: &'t Template,
     pub period: Period,
@@ -156,6 +163,10 @@ pub struct Report<'t> {
     pub geography_day: Option<i32>,
     /// The recorded codes that day's geography counts under another code.
     pub rebased: Vec<RebasedCode>,
+    /// What the disclosure stage did; `None` until it runs, and with `--sdc off`.
+    pub disclosure: Option<crate::disclosure::Note>,
+    /// How many relations the consistency checks verified; `None` until they run.
+    pub checked: Option<usize>,
 }
 
 impl Report<'_> {
@@ -175,7 +186,7 @@ impl Report<'_> {
 
     /// The headline figures: the first summary sheet's rows for the period, each with its
     /// label and format.
-    pub fn headline(&self) -> Vec<(String, CellFormat, Option<f64>)> {
+    pub fn headline(&self) -> Vec<(String, CellFormat, Value)> {
         self.sheets
             .iter()
             .find_map(|s| match s {
@@ -183,7 +194,7 @@ impl Report<'_> {
                     spec.rows
                         .iter()
                         .zip(values)
-                        .map(|(row, cells)| (row.label.clone(), row.format, cells[0]))
+                        .map(|(row, cells)| (row.label.clone(), row.format, cells[0].clone()))
                         .collect(),
                 ),
                 _ => None,
@@ -216,17 +227,20 @@ impl Report<'_> {
                     _ => String::new(),
                 })
                 .collect();
-            let series = spec
+            let (series, hidden): (Vec<_>, Vec<_>) = spec
                 .series
                 .iter()
                 .filter_map(|s| {
                     let c = column(s.column.get_ref())?;
                     Some((
-                        s.name.clone(),
-                        rows.rows.iter().map(|r| r[c].number()).collect(),
+                        (
+                            s.name.clone(),
+                            rows.rows.iter().map(|r| r[c].number()).collect(),
+                        ),
+                        rows.rows.iter().map(|r| r[c] == Value::Hidden).collect(),
                     ))
                 })
-                .collect();
+                .unzip();
             let percent = spec.series.iter().all(|s| {
                 sheet.columns.iter().any(|c| {
                     c.column.get_ref() == s.column.get_ref() && c.format == CellFormat::Rate
@@ -240,6 +254,7 @@ impl Report<'_> {
                 y_axis: spec.y_axis.clone(),
                 categories,
                 series,
+                hidden,
                 percent,
             });
         }
@@ -518,11 +533,13 @@ pub async fn build<'t>(
                 let level = spec.level.map_or(scope_level, |l| l.resolve(scope_ref));
                 let periods = [period, period.previous(), period.year_before()];
                 let mut values = Vec::new();
+                let mut sources = Vec::new();
                 for row in &spec.rows {
                     let query = figure(row.query.get_ref()).expect("checked by the template");
                     use_query(query);
-                    let mut cells = [None; 3];
-                    for (cell, p) in cells.iter_mut().zip(periods) {
+                    let mut cells = [Value::Null, Value::Null, Value::Null];
+                    let mut from: [Rows; 3] = Default::default();
+                    for ((cell, source), p) in cells.iter_mut().zip(&mut from).zip(periods) {
                         let rows = compute(engine, &mut cache, query, level, p, ask).await?;
                         let c = rows.index(row.column.get_ref()).ok_or_else(|| {
                             template.error_at(
@@ -534,15 +551,21 @@ pub async fn build<'t>(
                                 ),
                             )
                         })?;
-                        *cell = rows.rows.first().and_then(|r| r[c].number());
+                        *cell = match rows.rows.first().map(|r| &r[c]) {
+                            Some(Value::Number(x)) => Value::Number(*x),
+                            _ => Value::Null,
+                        };
+                        *source = rows;
                     }
                     values.push(cells);
+                    sources.push(from);
                 }
                 let note = rebased_note(&rebased, geography_day, periods[2], period);
                 sheets.push(SheetData::Summary {
                     spec,
                     periods,
                     values,
+                    sources,
                     note,
                 });
             }
@@ -578,6 +601,8 @@ pub async fn build<'t>(
         queries,
         geography_day,
         rebased,
+        disclosure: None,
+        checked: None,
     })
 }
 

@@ -189,6 +189,10 @@ pub struct Template {
     pub sheets: Vec<SheetSpec>,
     #[serde(default)]
     pub charts: Vec<ChartSpec>,
+    /// The disclosure rule's k: a count of 1 to k−1 households is not shown (2 to 10).
+    pub min_households: Option<Spanned<i64>>,
+    /// `range`: a primary cell's largest consistent value must also reach k.
+    pub protection: Option<ProtectionSpec>,
     #[serde(skip)]
     pub name: String,
     /// Where it was read from, for error messages.
@@ -197,6 +201,19 @@ pub struct Template {
     #[serde(skip)]
     pub source: String,
 }
+
+/// How strongly the disclosure stage protects a primary cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtectionSpec {
+    /// At least two whole values consistent with what is printed
+    Interval,
+    /// As interval, and the largest reaches k
+    Range,
+}
+
+/// The range of k the specification allows.
+pub const MIN_HOUSEHOLDS: std::ops::RangeInclusive<i64> = 2..=10;
 
 /// Excel refuses these in sheet names.
 const SHEET_NAME_FORBIDDEN: &[char] = &['[', ']', ':', '*', '?', '/', '\\'];
@@ -249,6 +266,14 @@ impl Template {
     }
 
     fn validate(&self) -> Result<(), Error> {
+        if let Some(k) = &self.min_households
+            && !MIN_HOUSEHOLDS.contains(k.get_ref())
+        {
+            return Err(self.error_at(
+                k.span(),
+                format!("min_households = {} is outside 2 to 10", k.get_ref()),
+            ));
+        }
         for (i, sheet) in self.sheets.iter().enumerate() {
             let title = sheet.title.get_ref();
             let span = sheet.title.span();

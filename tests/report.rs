@@ -112,6 +112,8 @@ fn matches(
 ) -> bool {
     match (cell, value) {
         (Data::Empty, Value::Null) => true,
+        // A rate without a denominator: 해당 없음.
+        (Data::String(s), Value::Null) => s == "-",
         (Data::Float(x), Value::Number(y)) => x == y,
         (Data::Int(x), Value::Number(y)) => *x as f64 == *y,
         (Data::Bool(x), Value::Bool(y)) => x == y,
@@ -120,8 +122,27 @@ fn matches(
     }
 }
 
-/// Every figure cell of every table sheet equals the query's own value; totals come first.
-fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>) {
+/// The cells an audit file (`--sdc-report`) lists as hidden: (figure.column, region).
+fn hidden_in(audit: &Path) -> std::collections::HashSet<(String, String)> {
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(audit).unwrap()).unwrap();
+    json["hidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["period"] == "2020Q3")
+        .map(|h| {
+            (
+                h["measure"].as_str().unwrap().to_string(),
+                h["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every figure cell of every table sheet equals the query's own value, or is the text X
+/// where the audit hid it (a rate: where an input of its row is hidden); totals come first.
+fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>, audit: &Path) {
+    let hidden = hidden_in(audit);
     let dataset = sample();
     let engine = Engine::new(&dataset.store, crate::support::engine_options()).unwrap();
     let mut workbook: Xlsx<_> = calamine::open_workbook(xlsx).unwrap();
@@ -177,8 +198,30 @@ fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>) {
                 .iter()
                 .position(|n| n == column.column.get_ref())
                 .unwrap();
+            let region = table_columns
+                .iter()
+                .position(|n| n == "region_code")
+                .unwrap();
             for (r, row) in expected.iter().enumerate() {
                 let cell = range.get((4 + r, c)).unwrap_or(&Data::Empty);
+                if cell == &Data::String("X".into()) {
+                    let Value::Text(code) = &row[region] else {
+                        panic!("a region code")
+                    };
+                    let measure = format!("{query}.{}", column.column.get_ref());
+                    let withheld = hidden.contains(&(measure, code.clone()))
+                        || (column.format == hubstat::template::CellFormat::Rate
+                            && hidden
+                                .iter()
+                                .any(|(m, c)| c == code && m.starts_with(query)));
+                    assert!(withheld, "{title} row {r}: an X the audit does not list");
+                    assert_ne!(
+                        row[index],
+                        Value::Number(0.0),
+                        "{title} row {r}: an X on a 0"
+                    );
+                    continue;
+                }
                 assert!(
                     matches(cell, &row[index], &column.labels),
                     "{title} row {r} column {}: cell {cell:?}, query {:?}",
@@ -195,11 +238,17 @@ fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>) {
 #[test]
 fn quarterly_report_holds_the_queries_values() {
     let dir = tempfile::tempdir().unwrap();
-    let written = make_report("quarterly", None, dir.path(), &[]);
+    let audit = dir.path().join("audit.json");
+    let written = make_report(
+        "quarterly",
+        None,
+        dir.path(),
+        &["--sdc-report", audit.to_str().unwrap()],
+    );
     let xlsx = dir.path().join("quarterly-national-2020Q3.xlsx");
     assert_eq!(written[0], xlsx);
     let template = Template::find("quarterly", &root().join("report-templates")).unwrap();
-    check_tables(&xlsx, &template, None);
+    check_tables(&xlsx, &template, None, &audit);
 
     // Key number formats: 설치현황 is the second sheet; row 5 is the 전국 total.
     assert_eq!(number_format(&xlsx, 2, "C5"), "#,##0");
@@ -273,10 +322,16 @@ fn quarterly_report_holds_the_queries_values() {
 #[test]
 fn city_progress_report_holds_the_queries_values() {
     let dir = tempfile::tempdir().unwrap();
-    make_report("city-progress", Some("28"), dir.path(), &[]);
+    let audit = dir.path().join("audit.json");
+    make_report(
+        "city-progress",
+        Some("28"),
+        dir.path(),
+        &["--sdc-report", audit.to_str().unwrap()],
+    );
     let xlsx = dir.path().join("city-progress-28-2020Q3.xlsx");
     let template = Template::find("city-progress", &root().join("report-templates")).unwrap();
-    check_tables(&xlsx, &template, Some("28"));
+    check_tables(&xlsx, &template, Some("28"), &audit);
     let chart = zip_entry(&xlsx, "xl/charts/chart1.xml");
     assert!(
         chart.contains("<c:f>'시군구별 현황'!$B$6:$B$15</c:f>"),

@@ -7,7 +7,13 @@ use super::{engine_options, open_store, output_format, rebase_scope, runtime, wr
 use crate::cli::OutputArgs;
 use crate::cli::{QueryArgs, SqlArgs};
 use crate::diagnostics::{Error, ExitStatus};
-use crate::query::{Engine, Params, figure_named};
+use datafusion::arrow::array::{ArrayRef, BooleanArray};
+
+use crate::disclosure::{self, Rule};
+use crate::figure_cells::{self, ColumnClass};
+use crate::output::{ResultTable, text_column};
+use crate::query::{Engine, Params, QueryFile, figure_named, internal_column};
+use crate::report::Rows;
 use crate::shell::{Mode, Shell};
 
 pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
@@ -22,9 +28,68 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
     let mut params = args.figure.params(&store)?.expect("a period was given");
     let engine = Engine::new(&store, engine_options(&args.engine))?;
     rebase_scope(&engine, &mut params)?;
-    let table = runtime()?.block_on(engine.figure(query, &params))?;
+    let table = if args.sdc {
+        let full = runtime()?.block_on(engine.figure_with_internal(query, &params))?;
+        let rule = Rule {
+            k: args.min_households,
+            ..Rule::default()
+        };
+        flagged(query, &full, params.period, rule)?
+    } else {
+        runtime()?.block_on(engine.figure(query, &params))?
+    };
     write_result(&table, &args.output, query.name)?;
     Ok(ExitStatus::Success)
+}
+
+/// A figure's result protected on its own: each withheld value null, and after the
+/// catalogue's columns a `<column>_flag` of `X`, `-` or empty for each count about
+/// households and each rate.
+fn flagged(
+    query: &QueryFile,
+    full: &ResultTable,
+    period: crate::period::Period,
+    rule: Rule,
+) -> Result<ResultTable, Error> {
+    let rows = Rows::from_result(full)?;
+    let marks = disclosure::protect_table(query.name, &rows, period, rule)?;
+    let cells = figure_cells::of(query)?;
+    let table = full.project(|name| !internal_column(name));
+    // The batches' own schema: DataFusion may give views where the plan says strings.
+    let schema = table
+        .batches
+        .first()
+        .map_or(table.schema.clone(), |b| b.schema());
+    let batch = datafusion::arrow::compute::concat_batches(&schema, &table.batches)
+        .map_err(|e| Error::query("joining the figure's rows", e))?;
+    let mut columns: Vec<(String, ArrayRef)> = Vec::new();
+    let mut flags: Vec<(String, ArrayRef)> = Vec::new();
+    for (c, field) in schema.fields().iter().enumerate() {
+        let array = batch.column(c).clone();
+        let flaggable = matches!(
+            cells.class(field.name()),
+            Some(ColumnClass::Sensitive { .. } | ColumnClass::Rate { .. })
+        );
+        if !flaggable {
+            columns.push((field.name().clone(), array));
+            continue;
+        }
+        let hidden: BooleanArray = marks.iter().map(|m| Some(m[c] == "X")).collect();
+        let shown = datafusion::arrow::compute::nullif(&array, &hidden)
+            .map_err(|e| Error::query("withholding cells", e))?;
+        columns.push((field.name().clone(), shown));
+        flags.push((
+            format!("{}_flag", field.name()),
+            text_column(marks.iter().map(|m| Some(m[c]))),
+        ));
+    }
+    columns.extend(flags);
+    Ok(ResultTable::of_columns(
+        columns
+            .iter()
+            .map(|(n, a)| (n.as_str(), a.clone()))
+            .collect(),
+    ))
 }
 
 /// What `hubstat sql` runs: one query, or the statements of standard input.

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 
 use super::{engine_options, open_store, rebase_scope, runtime, write_stdout};
-use crate::cli::{Each, ReportArgs};
+use crate::cli::{Each, ReportArgs, Sdc, SdcArgs};
 use crate::diagnostics::{Error, ExitStatus};
+use crate::disclosure::{self, Audit, Parents, Rule};
 use crate::geography::Geography;
-use crate::output::write_atomically;
+use crate::output::{write_atomically, write_private};
 use crate::packs::SharedFigures;
 use crate::period::days;
 use crate::progress::Progress;
@@ -22,7 +23,7 @@ use crate::region::check_scope;
 use crate::render::{chart_image, workbook};
 use crate::report;
 use crate::report::Value;
-use crate::template::{RegionRule, Template};
+use crate::template::{ProtectionSpec, RegionRule, Template};
 
 /// The time a report says it was made: `--generated-at`, else SOURCE_DATE_EPOCH, else now.
 fn generated_at(args: &ReportArgs) -> Result<NaiveDateTime, Error> {
@@ -106,6 +107,11 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         shared: None,
     };
     let runtime = runtime()?;
+    let protection = Protection {
+        rule: disclosure_rule(&template, &args.sdc),
+        parents: parents(&engine, geography.day(days(period.end())))?,
+        audit: args.sdc.sdc_report.clone(),
+    };
     let written = match args.each {
         None => {
             let bar = Progress::new(true).step("report");
@@ -113,13 +119,24 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
                 runtime.block_on(report::build(&template, &store, &engine, asked, &|sheet| {
                     bar.set_message(format!("report {}: {sheet}", template.name))
                 }))?;
+            bar.set_message("protecting small counts");
+            let mut reports = [report];
+            let audit = protection.apply(&mut reports)?;
             bar.set_message("writing the workbook and charts");
-            let written = write_report(&report, &args.out, &report.stem())?;
+            let [report] = reports;
+            let mut written = write_report(&report, &args.out, &report.stem())?;
+            written.extend(protection.write_audit(&audit)?);
             bar.finish_and_clear();
             written
         }
         Some(each) => runtime.block_on(write_packs(
-            &template, &store, &engine, asked, each, &args.out,
+            &template,
+            &store,
+            &engine,
+            asked,
+            each,
+            &args.out,
+            &protection,
         ))?,
     };
     let mut out = String::new();
@@ -128,6 +145,85 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
     }
     write_stdout(out.as_bytes())?;
     Ok(ExitStatus::Success)
+}
+
+/// The rule a report is protected by: the options', else the template's, else k = 3;
+/// `None` with `--sdc off`.
+fn disclosure_rule(template: &Template, args: &SdcArgs) -> Option<Rule> {
+    if args.sdc == Sdc::Off {
+        return None;
+    }
+    let k = args
+        .min_households
+        .or(template.min_households.as_ref().map(|k| *k.get_ref()))
+        .unwrap_or(Rule::default().k);
+    let protection = match args.protection.or(template.protection) {
+        Some(ProtectionSpec::Range) => disclosure::Protection::Range,
+        _ => disclosure::Protection::Interval,
+    };
+    Some(Rule { k, protection })
+}
+
+/// Each 읍면동's 시군구 and each 시군구's 시도 in the geography of the report.
+fn parents(engine: &Engine<'_>, day: Option<i32>) -> Result<Parents, Error> {
+    let mut parents = Parents::default();
+    let mut units = engine.history()?.units(day);
+    units.sort_by(|a, b| a.emd_code.cmp(&b.emd_code));
+    for unit in units {
+        parents
+            .sido_of_sgg
+            .entry(unit.sgg_code.clone())
+            .or_insert(unit.sido_code);
+        parents.sgg_of_emd.entry(unit.unit).or_insert(unit.sgg_code);
+    }
+    Ok(parents)
+}
+
+/// How the reports of one run are checked and protected.
+struct Protection {
+    rule: Option<Rule>,
+    parents: Parents,
+    audit: Option<PathBuf>,
+}
+
+impl Protection {
+    /// Checks and masks the reports of the run together.
+    fn apply(&self, reports: &mut [report::Report]) -> Result<Option<Audit>, Error> {
+        let audit = disclosure::check_and_protect(reports, &self.parents, self.rule)?;
+        if let Some(audit) = &audit
+            && !audit.frozen_hidden.is_empty()
+        {
+            eprintln!(
+                "note: {} cells of 전국 or the report's own total were hidden: nothing else could protect a small count (자료 says so)",
+                audit.frozen_hidden.len()
+            );
+        }
+        if let Some(audit) = &audit
+            && !audit.unprotected.is_empty()
+        {
+            eprintln!(
+                "warning: {} small counts could not be protected even with every other cell hidden: see 자료{}",
+                audit.unprotected.len(),
+                if self.audit.is_some() {
+                    " and the audit file"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok(audit)
+    }
+
+    /// Writes the audit file, when asked, once the workbooks are written; gives its path.
+    fn write_audit(&self, audit: &Option<Audit>) -> Result<Option<PathBuf>, Error> {
+        let Some(path) = &self.audit else {
+            return Ok(None);
+        };
+        let json = serde_json::to_vec_pretty(audit)
+            .map_err(|e| Error::query(format!("writing the audit {}", path.display()), e))?;
+        write_private(path, &json)?;
+        Ok(Some(path.clone()))
+    }
 }
 
 /// Writes a report's workbook as `DIR/STEM.xlsx` and its charts under `DIR/charts/`; gives the
@@ -159,6 +255,7 @@ async fn write_packs(
     asked: report::ReportAsk<'_>,
     each: Each,
     out: &Path,
+    protection: &Protection,
 ) -> Result<Vec<PathBuf>, Error> {
     let level = each.level();
     let parent = asked.scope.clone();
@@ -185,8 +282,7 @@ async fn write_packs(
         })
         .collect();
     let bar = Progress::new(true).count(regions.len() as u64, "packs");
-    let mut written = Vec::new();
-    let mut index = Vec::new();
+    let mut reports = Vec::new();
     for (code, name) in &regions {
         bar.set_message(format!("{code} {name}"));
         let pack = report::ReportAsk {
@@ -194,24 +290,31 @@ async fn write_packs(
             shared: Some(&shared),
             ..asked.clone()
         };
-        let report = report::build(template, store, engine, pack, &|_| {}).await?;
+        reports.push(report::build(template, store, engine, pack, &|_| {}).await?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    // Every pack of the run is protected as one problem, then written.
+    let audit = protection.apply(&mut reports)?;
+    let mut written = Vec::new();
+    let mut index = Vec::new();
+    for ((code, name), report) in regions.iter().zip(&reports) {
         let stem = format!(
             "{}-{code}-{}-{}",
             template.name,
             file_safe(name),
             asked.period
         );
-        let files = write_report(&report, out, &stem)?;
+        let files = write_report(report, out, &stem)?;
         index.push(workbook::PackEntry {
             code: code.clone(),
             name: name.clone(),
             file: format!("{stem}.xlsx"),
             headline: report.headline(),
+            min_households: report.disclosure.as_ref().map(|n| n.rule.k),
         });
         written.extend(files);
-        bar.inc(1);
     }
-    bar.finish_and_clear();
     let index_path = out.join(format!(
         "{}-index-{level}{}-{}.xlsx",
         template.name,
@@ -223,6 +326,7 @@ async fn write_packs(
         &workbook::index_workbook(template, asked.period, asked.generated_at, &index)?,
     )?;
     written.push(index_path);
+    written.extend(protection.write_audit(&audit)?);
     Ok(written)
 }
 

@@ -74,55 +74,112 @@ pub fn relations_of(problem: &Problem, group_of: &[Option<usize>], group: usize)
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditFailure(pub String);
 
-/// The interval of each target of one group, in the order given.
-pub fn intervals(
-    problem: &Problem,
-    hidden: &[bool],
-    group_of: &[Option<usize>],
-    group: usize,
-    targets: &[&Target],
-) -> Result<Vec<Interval>, AuditFailure> {
-    let members: Vec<usize> = (0..problem.cells.len())
-        .filter(|&c| group_of[c] == Some(group))
-        .collect();
-    let relations = relations_of(problem, group_of, group);
-    targets
-        .iter()
-        .map(|t| {
-            let low = bound(problem, hidden, &members, &relations, t, false)?;
-            let high = bound(problem, hidden, &members, &relations, t, true)?;
-            Ok(Interval {
-                low: (low.expect("bounded below by zero") - 1e-6).ceil() as i64,
-                high: high.map(|h| (h + 1e-6).floor() as i64),
-            })
-        })
-        .collect()
+/// Larger than any count a run prints: the audit's stand-in for "no bound above".
+const UNBOUNDED: f64 = 1e10;
+
+/// The linear program of one group, solved once with a free objective variable `z`; each
+/// target's least and greatest values are then found from copies of that solution with
+/// `z = Σ target` added (a warm start, not a solve from scratch).
+pub struct GroupProgram {
+    members: Vec<usize>,
+    vars: Vec<Variable>,
+    z: Variable,
+    greatest: microlp::Solution,
+    least: microlp::Solution,
 }
 
-/// The least (or greatest) value of the target's sum; `None` when unbounded.
-fn bound(
+impl GroupProgram {
+    pub fn new(
+        problem: &Problem,
+        hidden: &[bool],
+        group_of: &[Option<usize>],
+        group: usize,
+    ) -> Result<GroupProgram, AuditFailure> {
+        let members: Vec<usize> = (0..problem.cells.len())
+            .filter(|&c| group_of[c] == Some(group))
+            .collect();
+        let relations = relations_of(problem, group_of, group);
+        let solve = |direction| {
+            let (lp, vars, z) = program(problem, hidden, &members, &relations, direction);
+            match lp.solve() {
+                Ok(microlp::SolveOutcome::Solution(solution)) => Ok((solution, vars, z)),
+                Ok(microlp::SolveOutcome::Interrupted(_)) => {
+                    Err(AuditFailure("the solver stopped before an answer".into()))
+                }
+                Err(e) => Err(AuditFailure(format!("the solver failed: {e}"))),
+            }
+        };
+        let (greatest, vars, z) = solve(OptimizationDirection::Maximize)?;
+        let (least, _, _) = solve(OptimizationDirection::Minimize)?;
+        Ok(GroupProgram {
+            members,
+            vars,
+            z,
+            greatest,
+            least,
+        })
+    }
+
+    /// The least (or greatest) value of the target's sum; `None` when unbounded.
+    fn extreme(&self, target: &Target, greatest: bool) -> Result<Option<f64>, AuditFailure> {
+        let base = if greatest {
+            &self.greatest
+        } else {
+            &self.least
+        };
+        let mut expr = vec![(self.z, 1.0)];
+        for c in &target.cells {
+            let i = self
+                .members
+                .binary_search(c)
+                .map_err(|_| AuditFailure("a target outside its group".into()))?;
+            expr.push((self.vars[i], -1.0));
+        }
+        match base
+            .clone()
+            .add_constraint(expr.as_slice(), ComparisonOp::Eq, 0.0)
+        {
+            Ok(microlp::SolveOutcome::Solution(solution)) => {
+                let value = solution.objective();
+                Ok((value < UNBOUNDED - 1.0).then_some(value))
+            }
+            Ok(microlp::SolveOutcome::Interrupted(_)) => {
+                Err(AuditFailure("the solver stopped before an answer".into()))
+            }
+            Err(e) => Err(AuditFailure(format!("the solver failed: {e}"))),
+        }
+    }
+
+    /// The whole values the target can take.
+    pub fn interval(&self, target: &Target) -> Result<Interval, AuditFailure> {
+        let low = self.extreme(target, false)?.unwrap_or(0.0);
+        let high = self.extreme(target, true)?;
+        Ok(Interval {
+            low: (low - 1e-6).ceil() as i64,
+            high: high.map(|h| (h + 1e-6).floor() as i64),
+        })
+    }
+}
+
+/// The program of a group's cells (a hidden one at least 1, an unprinted one at least 0)
+/// under its relations, the known cells as constants, and `z` in [0, UNBOUNDED] to optimize.
+fn program(
     problem: &Problem,
     hidden: &[bool],
     members: &[usize],
     relations: &[usize],
-    target: &Target,
-    greatest: bool,
-) -> Result<Option<f64>, AuditFailure> {
-    let direction = if greatest {
-        OptimizationDirection::Maximize
-    } else {
-        OptimizationDirection::Minimize
-    };
+    direction: OptimizationDirection,
+) -> (microlp::Problem, Vec<Variable>, Variable) {
     let mut lp = microlp::Problem::new(direction);
-    let vars: Vec<(usize, Variable)> = members
+    let vars: Vec<Variable> = members
         .iter()
         .map(|&c| {
-            let objective = if target.cells.contains(&c) { 1.0 } else { 0.0 };
             let low = if hidden[c] { 1.0 } else { 0.0 };
-            (c, lp.add_var(objective, (low, f64::INFINITY)))
+            lp.add_var(0.0, (low, f64::INFINITY))
         })
         .collect();
-    let var = |c: usize| vars.iter().find(|(m, _)| *m == c).map(|(_, v)| *v);
+    let z = lp.add_var(1.0, (0.0, UNBOUNDED));
+    let var = |c: usize| members.binary_search(&c).ok().map(|i| vars[i]);
     // Σ coefficient·cell, the known cells moved to the right-hand side.
     let linear = |terms: &[(usize, f64)]| {
         let mut expr = Vec::new();
@@ -160,16 +217,7 @@ fn bound(
             }
         }
     }
-    match lp.solve() {
-        Ok(outcome) => match outcome {
-            microlp::SolveOutcome::Solution(solution) => Ok(Some(solution.objective())),
-            microlp::SolveOutcome::Interrupted(_) => {
-                Err(AuditFailure("the solver stopped before an answer".into()))
-            }
-        },
-        Err(microlp::Error::Unbounded) => Ok(None),
-        Err(e) => Err(AuditFailure(format!("the solver failed: {e}"))),
-    }
+    (lp, vars, z)
 }
 
 /// `first − Σ rest` as terms.

@@ -3,9 +3,13 @@
 //! (../shared/spec/disclosure.md).
 
 pub mod audit;
+pub mod cells;
 pub mod problem;
+pub mod stage;
 pub mod suppress;
 
 pub use audit::Interval;
+pub use cells::Parents;
 pub use problem::{Cell, Problem, Protection, Relation, Rule, Target};
+pub use stage::{Audit, Note, check_and_protect, protect_table};
 pub use suppress::{Outcome, protect};

@@ -143,7 +143,11 @@ impl Problem {
             .map(|&u| self.cells[u].households)
             .max()
             .unwrap_or(0);
-        let left = t.households - printed.iter().map(|&p| self.cells[p].households).sum::<i64>();
+        let left = t.households
+            - printed
+                .iter()
+                .map(|&p| self.cells[p].households)
+                .sum::<i64>();
         let households = if unprinted.len() == 1 {
             most
         } else {

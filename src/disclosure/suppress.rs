@@ -3,9 +3,9 @@
 //! of every group of hidden cells and a repair that hides one more cell of a failing group,
 //! until every target has at least two consistent whole values.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use super::audit::{self, AuditFailure, Interval};
+use super::audit::{self, AuditFailure, GroupProgram, Interval};
 use super::problem::{Problem, Protection, Relation, Rule, Target};
 
 /// What the stage decided for one run.
@@ -107,7 +107,8 @@ fn local_rules(problem: &Problem, hidden: &mut [bool], virtuals: &[&Target], rul
 
 fn protected(interval: &Interval, rule: Rule) -> bool {
     let wide = interval.width().is_none_or(|w| w >= 1);
-    let reaches = rule.protection == Protection::Interval || interval.high.is_none_or(|h| h >= rule.k);
+    let reaches =
+        rule.protection == Protection::Interval || interval.high.is_none_or(|h| h >= rule.k);
     wide && reaches
 }
 
@@ -124,61 +125,60 @@ pub fn protect(problem: &Problem, rule: Rule) -> Result<Outcome, AuditFailure> {
         .iter()
         .filter(|t| t.cells.iter().any(|&c| !problem.cells[c].printed))
         .collect();
-    let mut unprotected: Vec<Target> = Vec::new();
-    // The audit of a group depends only on its unknown cells: a group seen safe stays safe.
-    let mut safe: HashMap<Vec<usize>, Vec<Interval>> = HashMap::new();
-    let intervals = loop {
+    // Hiding a cell only widens what a reader can find: a target that passed stays passed.
+    let mut passed = vec![false; targets.len()];
+    let mut unprotected = vec![false; targets.len()];
+    loop {
         local_rules(problem, &mut hidden, &virtuals, rule);
         let unknown = audit::unknown(problem, &hidden);
         let group_of = audit::groups(problem, &unknown);
-        let mut by_group: std::collections::BTreeMap<usize, Vec<&Target>> = Default::default();
-        for t in &targets {
-            if let Some(g) = group_of[t.cells[0]] {
-                by_group.entry(g).or_default().push(t);
+        let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            if !passed[i] && !unprotected[i] {
+                let group = group_of[t.cells[0]].expect("a target is unknown");
+                by_group.entry(group).or_default().push(i);
             }
         }
-        let mut all = Vec::new();
         let mut repaired = false;
         for (group, members) in &by_group {
-            let cells: Vec<usize> = (0..problem.cells.len())
-                .filter(|&c| group_of[c] == Some(*group))
-                .collect();
-            let found = match safe.get(&cells) {
-                Some(found) => found.clone(),
-                None => audit::intervals(problem, &hidden, &group_of, *group, members)?,
-            };
-            let failing = members
-                .iter()
-                .zip(&found)
-                .any(|(t, i)| !protected(i, rule) && !unprotected.contains(t));
-            if failing {
-                let relations = audit::relations_of(problem, &group_of, *group);
-                match cheapest(problem, &hidden, &relations) {
-                    Some(c) => {
-                        hidden[c] = true;
-                        repaired = true;
-                        break;
-                    }
-                    None => {
-                        for (t, i) in members.iter().zip(&found) {
-                            if !protected(i, rule) && !unprotected.contains(t) {
-                                unprotected.push((*t).clone());
-                            }
-                        }
+            let program = GroupProgram::new(problem, &hidden, &group_of, *group)?;
+            let mut failing = false;
+            for &i in members {
+                if protected(&program.interval(&targets[i])?, rule) {
+                    passed[i] = true;
+                } else {
+                    failing = true;
+                }
+            }
+            if !failing {
+                continue;
+            }
+            let relations = audit::relations_of(problem, &group_of, *group);
+            match cheapest(problem, &hidden, &relations) {
+                Some(c) => {
+                    hidden[c] = true;
+                    repaired = true;
+                }
+                None => {
+                    for &i in members.iter().filter(|&&i| !passed[i]) {
+                        unprotected[i] = true;
                     }
                 }
             }
-            safe.insert(cells, found.clone());
-            all.extend(members.iter().map(|t| (*t).clone()).zip(found));
         }
         if !repaired {
-            break all;
+            break;
         }
-    };
-    let mut intervals = intervals;
-    intervals.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let intervals = final_intervals(problem, &hidden, &targets)?;
     let frozen_hidden = (0..problem.cells.len())
         .filter(|&c| hidden[c] && problem.cells[c].frozen && !problem.is_primary(c, rule))
+        .collect();
+    let mut unprotected: Vec<Target> = targets
+        .iter()
+        .zip(&unprotected)
+        .filter(|(_, u)| **u)
+        .map(|(t, _)| t.clone())
         .collect();
     unprotected.sort();
     Ok(Outcome {
@@ -187,4 +187,25 @@ pub fn protect(problem: &Problem, rule: Rule) -> Result<Outcome, AuditFailure> {
         frozen_hidden,
         unprotected,
     })
+}
+
+/// Every target's interval once the cells are hidden, in target order.
+fn final_intervals(
+    problem: &Problem,
+    hidden: &[bool],
+    targets: &[Target],
+) -> Result<Vec<(Target, Interval)>, AuditFailure> {
+    let unknown = audit::unknown(problem, hidden);
+    let group_of = audit::groups(problem, &unknown);
+    let mut programs: BTreeMap<usize, GroupProgram> = BTreeMap::new();
+    let mut intervals = Vec::new();
+    for t in targets {
+        let group = group_of[t.cells[0]].expect("a target is unknown");
+        if !programs.contains_key(&group) {
+            programs.insert(group, GroupProgram::new(problem, hidden, &group_of, group)?);
+        }
+        intervals.push((t.clone(), programs[&group].interval(t)?));
+    }
+    intervals.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(intervals)
 }

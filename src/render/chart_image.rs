@@ -172,7 +172,19 @@ where
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
     let n = chart.categories.len();
     let stacked = chart.kind == ChartKind::StackedBar;
-    let value = |s: usize, i: usize| chart.series[s].1.get(i).copied().flatten().unwrap_or(0.0);
+    let gap = |s: usize, i: usize| {
+        if stacked {
+            chart.hidden.iter().any(|h| h.get(i) == Some(&true))
+        } else {
+            chart.hidden.get(s).and_then(|h| h.get(i)) == Some(&true)
+        }
+    };
+    let value = |s: usize, i: usize| {
+        if gap(s, i) {
+            return 0.0;
+        }
+        chart.series[s].1.get(i).copied().flatten().unwrap_or(0.0)
+    };
     let max = (0..n)
         .map(|i| {
             let values = (0..chart.series.len()).map(|s| value(s, i));
@@ -252,7 +264,39 @@ where
         let (x, y) = cc.backend_coord(&(0.0, row(i) + 0.5));
         ((x - 8, y), name.clone())
     });
-    category_labels(root, places, (HPos::Right, VPos::Center))
+    category_labels(root, places, (HPos::Right, VPos::Center))?;
+    let marks: Vec<(i32, i32)> = (0..n)
+        .filter(|&i| (0..chart.series.len()).any(|s| gap(s, i)))
+        .map(|i| {
+            let (x, y) = cc.backend_coord(&(0.0, row(i) + 0.5));
+            (x + 6, y)
+        })
+        .collect();
+    hidden_marks(root, &marks, (HPos::Left, VPos::Center))
+}
+
+/// An `X` at each hidden point's baseline, and the legend of the mark under the chart.
+fn hidden_marks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    marks: &[(i32, i32)],
+    anchor: (HPos, VPos),
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let places = marks.iter().map(|&at| (at, "X".to_string()));
+    category_labels(root, places, anchor)?;
+    let (_, height) = root.dim_in_pixel();
+    let style = TextStyle::from((FAMILY, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
+    root.draw(&Text::new(
+        "X: 비밀보호 (가구 수가 적거나 계산해 낼 수 있어 표시하지 않음)",
+        (20, height as i32 - 4),
+        style,
+    ))
+    .map_err(|e| format!("{e:?}"))
 }
 
 fn lines<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &ChartData) -> Result<(), String>
@@ -280,17 +324,32 @@ where
         .axis_desc_style((FAMILY, 17))
         .draw()
         .map_err(e)?;
+    let mut marks = Vec::new();
     for (s, (name, values)) in chart.series.iter().enumerate() {
         let color = COLORS[s % COLORS.len()];
-        let points: Vec<(f64, f64)> = values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|v| (i as f64, v)))
-            .collect();
-        cc.draw_series(LineSeries::new(points.clone(), color.stroke_width(3)))
-            .map_err(e)?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+        let hidden = |i: usize| chart.hidden.get(s).and_then(|h| h.get(i)) == Some(&true);
+        // A line breaks where a point is hidden or missing.
+        let mut segments: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Some(v) if !hidden(i) => segments.last_mut().expect("one").push((i as f64, *v)),
+                _ => segments.push(Vec::new()),
+            }
+            if hidden(i) {
+                marks.push(cc.backend_coord(&(i as f64, 0.0)));
+            }
+        }
+        let points: Vec<(f64, f64)> = segments.iter().flatten().copied().collect();
+        for (k, segment) in segments.into_iter().filter(|g| !g.is_empty()).enumerate() {
+            let drawn = cc
+                .draw_series(LineSeries::new(segment, color.stroke_width(3)))
+                .map_err(e)?;
+            if k == 0 {
+                drawn.label(name.as_str()).legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3))
+                });
+            }
+        }
         cc.draw_series(
             points
                 .into_iter()
@@ -303,5 +362,7 @@ where
         let (x, y) = cc.backend_coord(&(i as f64, 0.0));
         ((x, y + 8), name.clone())
     });
-    category_labels(root, places, (HPos::Center, VPos::Top))
+    category_labels(root, places, (HPos::Center, VPos::Top))?;
+    let marks: Vec<(i32, i32)> = marks.into_iter().map(|(x, y)| (x, y - 4)).collect();
+    hidden_marks(root, &marks, (HPos::Center, VPos::Bottom))
 }

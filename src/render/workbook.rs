@@ -106,6 +106,17 @@ fn period_line(report: &Report) -> String {
     )
 }
 
+/// What every sheet of a report made with `--sdc off` says.
+pub const UNPROTECTED: &str = "내부용 — 비밀보호 미적용";
+
+/// ` [내부용 — 비밀보호 미적용]` after a title when the report was not protected.
+fn internal_mark(report: &Report) -> String {
+    match report.disclosure {
+        Some(_) => String::new(),
+        None => format!(" [{UNPROTECTED}]"),
+    }
+}
+
 fn page_setup(sheet: &mut Worksheet, title: &str) -> Result<(), Error> {
     sheet.set_landscape();
     sheet.set_paper_size(9);
@@ -126,7 +137,11 @@ fn heading(
         .write_string_with_format(
             TITLE_ROW,
             0,
-            format!("{} — {title}", report.template.title),
+            format!(
+                "{} — {title}{}",
+                report.template.title,
+                internal_mark(report)
+            ),
             &styles.title,
         )
         .map_err(xlsx)?;
@@ -176,8 +191,19 @@ fn write_value(
     widths: &mut Widths,
 ) -> Result<(), Error> {
     match value {
+        Value::Null if column.format == CellFormat::Rate => {
+            widths.fit(col, NO_DENOMINATOR);
+            sheet
+                .write_string_with_format(row, col, NO_DENOMINATOR, &mark(format))
+                .map_err(xlsx)?;
+        }
         Value::Null => {
             sheet.write_blank(row, col, format).map_err(xlsx)?;
+        }
+        Value::Hidden => {
+            sheet
+                .write_string_with_format(row, col, HIDDEN, &mark(format))
+                .map_err(xlsx)?;
         }
         Value::Text(t) => {
             let shown = column.labels.get(t).unwrap_or(t);
@@ -202,6 +228,31 @@ fn write_value(
     Ok(())
 }
 
+/// The mark of a cell the disclosure stage withheld: text, never a number drawn as X.
+pub const HIDDEN: &str = "X";
+/// The mark of a rate with no denominator (해당 없음).
+pub const NO_DENOMINATOR: &str = "-";
+
+/// A mark in a cell's own style, right-aligned like the numbers beside it.
+fn mark(format: &Format) -> Format {
+    format.clone().set_align(FormatAlign::Right)
+}
+
+/// The legend lines for the marks a sheet shows.
+fn legends(report: &Report, hidden: bool, no_denominator: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if hidden {
+        let k = report.disclosure.as_ref().map_or(3, |n| n.rule.k);
+        lines.push(format!(
+            "X: 비밀보호 (가구 수 {k} 미만이거나 다른 수치로 계산해 낼 수 있어 표시하지 않음. 합계에는 포함됨)"
+        ));
+    }
+    if no_denominator {
+        lines.push("-: 해당 없음 (분모가 0)".to_string());
+    }
+    lines
+}
+
 /// Roughly how Excel shows a number in a format, for column widths.
 fn shown_number(x: f64, format: CellFormat) -> String {
     match format {
@@ -222,6 +273,8 @@ struct Placed {
     columns: Vec<String>,
     formats: Vec<CellFormat>,
     width: u16,
+    /// The data rows as shown (hidden cells as `Value::Hidden`), for charts.
+    values: Vec<Vec<Value>>,
 }
 
 /// The template's notes, then the report's own note on the sheet.
@@ -280,13 +333,30 @@ fn table_sheet(
         }
     }
     let last = r.saturating_sub(1);
-    write_notes(sheet, r + 1, notes, styles)?;
+    let shown = |v: &dyn Fn(&Value, &ColumnSpec) -> bool| {
+        [total, rows].iter().any(|block| {
+            block.rows.iter().any(|row| {
+                spec.columns.iter().any(|c| {
+                    block
+                        .index(c.column.get_ref())
+                        .is_some_and(|i| v(&row[i], c))
+                })
+            })
+        })
+    };
+    let hidden = shown(&|v, _| *v == Value::Hidden);
+    let no_denominator = shown(&|v, c| *v == Value::Null && c.format == CellFormat::Rate);
+    let notes: Vec<String> = legends(report, hidden, no_denominator)
+        .into_iter()
+        .chain(notes.iter().cloned())
+        .collect();
+    write_notes(sheet, r + 1, &notes, styles)?;
     widths.apply(sheet)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 0).map_err(xlsx)?;
     sheet
         .set_repeat_rows(HEADER_ROW, HEADER_ROW)
         .map_err(xlsx)?;
-    page_setup(sheet, title)?;
+    page_setup(sheet, &format!("{title}{}", internal_mark(report)))?;
     Ok(Placed {
         sheet: title.clone(),
         first_data_row: HEADER_ROW + 1 + total.rows.len() as u32,
@@ -298,6 +368,17 @@ fn table_sheet(
             .collect(),
         formats: spec.columns.iter().map(|c| c.format).collect(),
         width: spec.columns.len() as u16,
+        values: rows
+            .rows
+            .iter()
+            .map(|row| {
+                indices
+                    .iter()
+                    .zip(&spec.columns)
+                    .map(|(&i, c)| row[rows.index(c.column.get_ref()).unwrap_or(i)].clone())
+                    .collect()
+            })
+            .collect(),
     })
 }
 
@@ -306,7 +387,7 @@ fn summary_sheet(
     report: &Report,
     spec: &SheetSpec,
     periods: &[crate::period::Period; 3],
-    values: &[[Option<f64>; 3]],
+    values: &[[Value; 3]],
     notes: &[String],
     styles: &Styles,
 ) -> Result<(), Error> {
@@ -332,50 +413,68 @@ fn summary_sheet(
             .map_err(xlsx)?;
     }
     let percent_change = Styles::cell(CellFormat::Rate, false).set_num_format("+0.0%;-0.0%;0.0%");
+    let mut marks = (false, false);
     for (i, (row, cells)) in spec.rows.iter().zip(values).enumerate() {
         let r = HEADER_ROW + 1 + i as u32;
         widths.fit(0, &row.label);
         sheet
             .write_string_with_format(r, 0, &row.label, &styles.label)
             .map_err(xlsx)?;
+        let rate = row.format == CellFormat::Rate;
         let value_format = Styles::cell(row.format, false);
         for (c, v) in cells.iter().enumerate() {
-            write_number(sheet, r, 1 + c as u16, *v, &value_format)?;
-            widths.fit(1 + c as u16, &shown_number(v.unwrap_or(0.0), row.format));
+            let v = match v {
+                Value::Null if rate => Shown::NoDenominator,
+                Value::Number(x) => Shown::Number(*x),
+                Value::Hidden => Shown::Hidden,
+                _ => Shown::Blank,
+            };
+            write_shown(sheet, r, 1 + c as u16, v, &value_format, &mut marks)?;
+            widths.fit(
+                1 + c as u16,
+                &shown_number(cells_number(&cells[c]), row.format),
+            );
         }
-        let rate = row.format == CellFormat::Rate;
-        for (k, before) in [cells[1], cells[2]].iter().enumerate() {
+        for (k, before) in [&cells[1], &cells[2]].iter().enumerate() {
             let c = 4 + 2 * k as u16;
-            let diff = match (cells[0], before) {
-                (Some(now), Some(then)) => Some(now - then),
-                _ => None,
+            // A change is derived: hidden with either of its values.
+            let diff = match (&cells[0], *before) {
+                (Value::Hidden, _) | (_, Value::Hidden) => Shown::Hidden,
+                (Value::Number(now), Value::Number(then)) => Shown::Number(now - then),
+                _ => Shown::Blank,
             };
             if rate {
-                let points = diff.map(|d| d * 100.0);
-                write_number(
-                    sheet,
-                    r,
-                    c,
-                    points,
-                    &Styles::cell(CellFormat::RateChange, false),
-                )?;
+                let points = match diff {
+                    Shown::Number(d) => Shown::Number(d * 100.0),
+                    other => other,
+                };
+                let format = Styles::cell(CellFormat::RateChange, false);
+                write_shown(sheet, r, c, points, &format, &mut marks)?;
                 sheet
                     .write_blank(r, c + 1, &Styles::cell(CellFormat::Text, false))
                     .map_err(xlsx)?;
             } else {
-                write_number(sheet, r, c, diff, &Styles::cell(CellFormat::Change, false))?;
-                let relative = match (diff, before) {
-                    (Some(d), Some(then)) if *then != 0.0 => Some(d / then),
-                    _ => None,
+                let format = Styles::cell(CellFormat::Change, false);
+                write_shown(sheet, r, c, diff, &format, &mut marks)?;
+                let relative = match (diff, *before) {
+                    (Shown::Number(d), Value::Number(then)) if *then != 0.0 => {
+                        Shown::Number(d / then)
+                    }
+                    (Shown::Hidden, _) => Shown::Hidden,
+                    _ => Shown::Blank,
                 };
-                write_number(sheet, r, c + 1, relative, &percent_change)?;
+                write_shown(sheet, r, c + 1, relative, &percent_change, &mut marks)?;
             }
         }
     }
+    let notes: Vec<String> = legends(report, marks.0, marks.1)
+        .into_iter()
+        .chain(notes.iter().cloned())
+        .collect();
     write_notes(
         sheet,
         HEADER_ROW + 2 + spec.rows.len() as u32,
-        notes,
+        &notes,
         styles,
     )?;
     widths.apply(sheet)?;
@@ -383,7 +482,49 @@ fn summary_sheet(
     sheet
         .set_repeat_rows(HEADER_ROW, HEADER_ROW)
         .map_err(xlsx)?;
-    page_setup(sheet, title)
+    page_setup(sheet, &format!("{title}{}", internal_mark(report)))
+}
+
+/// A summary cell as shown: a number, blank, `X` or `-`.
+#[derive(Debug, Clone, Copy)]
+enum Shown {
+    Number(f64),
+    Blank,
+    Hidden,
+    NoDenominator,
+}
+
+fn cells_number(v: &Value) -> f64 {
+    v.number().unwrap_or(0.0)
+}
+
+/// Writes a summary cell; `marks` records whether an X and a `-` were shown, for legends.
+fn write_shown(
+    sheet: &mut Worksheet,
+    r: u32,
+    c: u16,
+    v: Shown,
+    format: &Format,
+    marks: &mut (bool, bool),
+) -> Result<(), Error> {
+    match v {
+        Shown::Number(x) => write_number(sheet, r, c, Some(x), format),
+        Shown::Blank => write_number(sheet, r, c, None, format),
+        Shown::Hidden => {
+            marks.0 = true;
+            sheet
+                .write_string_with_format(r, c, HIDDEN, &mark(format))
+                .map_err(xlsx)?;
+            Ok(())
+        }
+        Shown::NoDenominator => {
+            marks.1 = true;
+            sheet
+                .write_string_with_format(r, c, NO_DENOMINATOR, &mark(format))
+                .map_err(xlsx)?;
+            Ok(())
+        }
+    }
 }
 
 fn write_number(
@@ -551,6 +692,7 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
         r += 1;
     }
     r = rebased_codes(sheet, report, r + 1, styles, &mut widths)?;
+    r = protection_block(sheet, report, r + 1, styles, &mut widths)?;
     r += 1;
     sheet
         .write_string_with_format(
@@ -561,7 +703,112 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
         )
         .map_err(xlsx)?;
     widths.apply(sheet)?;
-    page_setup(sheet, title)
+    page_setup(sheet, &format!("{title}{}", internal_mark(report)))
+}
+
+/// The 비밀보호 block of 자료: the rule, the method, the cells hidden per sheet, the audit's
+/// and the consistency checks' results, and no values. Gives the next free row.
+fn protection_block(
+    sheet: &mut Worksheet,
+    report: &Report,
+    mut r: u32,
+    styles: &Styles,
+    widths: &mut Widths,
+) -> Result<u32, Error> {
+    let text = Styles::cell(CellFormat::Text, false);
+    let count = Styles::cell(CellFormat::Count, false);
+    sheet
+        .write_string_with_format(r, 0, "비밀보호", &styles.title)
+        .map_err(xlsx)?;
+    r += 1;
+    let checks = match report.checked {
+        Some(n) => format!(
+            "통과: 관계 {n}개 (전국·시도·시군구·읍면동 합계, 행의 합계, 가구 수·인원의 범위, 비율 재계산)"
+        ),
+        None => "실행하지 않음".to_string(),
+    };
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    match &report.disclosure {
+        None => facts.push((
+            "상태",
+            format!("{UNPROTECTED} (--sdc off): 배포하지 마십시오."),
+        )),
+        Some(note) => {
+            let k = note.rule.k;
+            facts.push((
+                "규칙",
+                format!(
+                    "가구 수 1~{}인 셀(건수는 그 뒤의 가구 수로 판단)은 표시하지 않음 (k = {k}, 단위: 가구). 0은 그대로 표시.",
+                    k - 1
+                ),
+            ));
+            facts.push((
+                "방법",
+                "1차 비밀보호 → 합계 관계로 역산되지 않도록 2차 비밀보호 → 선형계획법 감사 (숨긴 셀은 1 이상, 표시하지 않은 셀은 0 이상) → 부족하면 셀을 더 숨기고 다시 감사".to_string(),
+            ));
+            facts.push((
+                "보호 수준",
+                match note.rule.protection {
+                    crate::disclosure::Protection::Interval => {
+                        "보호 대상 셀마다 가능한 정수 값이 둘 이상".to_string()
+                    }
+                    crate::disclosure::Protection::Range => {
+                        format!("보호 대상 셀마다 가능한 정수 값이 둘 이상이고 최댓값이 {k} 이상")
+                    }
+                },
+            ));
+            facts.push((
+                "감사 결과",
+                if note.unprotected == 0 {
+                    format!("통과: 보호 대상 {}개 모두", note.targets)
+                } else {
+                    format!(
+                        "보호하지 못한 셀 {}개 (보호 대상 {}개 중): 검토 필요",
+                        note.unprotected, note.targets
+                    )
+                },
+            ));
+            if note.frozen_hidden > 0 {
+                facts.push((
+                    "고정 셀",
+                    format!(
+                        "전국 또는 보고 범위 합계 셀 {}개를 다른 방법이 없어 숨김",
+                        note.frozen_hidden
+                    ),
+                ));
+            }
+        }
+    }
+    facts.push(("일관성 검사", checks));
+    for (label, value) in &facts {
+        widths.fit(0, label);
+        sheet
+            .write_string_with_format(r, 0, *label, &styles.label)
+            .map_err(xlsx)?;
+        sheet
+            .write_string_with_format(r, 1, value, &text)
+            .map_err(xlsx)?;
+        r += 1;
+    }
+    if let Some(note) = &report.disclosure {
+        for (c, h) in ["시트", "숨긴 셀 (X)"].iter().enumerate() {
+            sheet
+                .write_string_with_format(r, c as u16, *h, &styles.header)
+                .map_err(xlsx)?;
+        }
+        r += 1;
+        for (title, n) in &note.hidden_by_sheet {
+            widths.fit(0, title);
+            sheet
+                .write_string_with_format(r, 0, title, &text)
+                .map_err(xlsx)?;
+            sheet
+                .write_number_with_format(r, 1, *n as f64, &count)
+                .map_err(xlsx)?;
+            r += 1;
+        }
+    }
+    Ok(r)
 }
 
 /// The codes the report's geography re-based, from row `r`; gives the next free row.
@@ -608,7 +855,71 @@ fn rebased_codes(
     Ok(r)
 }
 
-fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Chart> {
+/// The first column of the hidden helper ranges charts read when a series has hidden cells.
+const HELPER_COLUMN: u16 = 60;
+
+/// Where a chart's series read their values: the table's own column, or a helper column.
+type Source = (u32, u16);
+
+/// Writes, in hidden columns from `first`, a copy of each series where a hidden cell (and,
+/// in a stacked bar, every part of a category with a hidden part) is `#N/A`, which the chart
+/// draws as a gap; gives the columns, or `None` when no series has a hidden cell.
+fn helper_range(
+    sheet: &mut Worksheet,
+    spec: &crate::template::ChartSpec,
+    placed: &Placed,
+    first: u16,
+) -> Result<Option<Vec<u16>>, Error> {
+    let columns: Option<Vec<usize>> = spec
+        .series
+        .iter()
+        .map(|s| placed.columns.iter().position(|c| c == s.column.get_ref()))
+        .collect();
+    let Some(columns) = columns else {
+        return Ok(None);
+    };
+    let hidden = |row: &[Value], c: usize| row[c] == Value::Hidden;
+    if !placed
+        .values
+        .iter()
+        .any(|row| columns.iter().any(|&c| hidden(row, c)))
+    {
+        return Ok(None);
+    }
+    let stacked = spec.kind == ChartKind::StackedBar;
+    let mut out = Vec::new();
+    for (k, &c) in columns.iter().enumerate() {
+        let col = first + k as u16;
+        for (i, row) in placed.values.iter().enumerate() {
+            let r = placed.first_data_row + i as u32;
+            let gap = hidden(row, c) || (stacked && columns.iter().any(|&o| hidden(row, o)));
+            match &row[c] {
+                _ if gap => {
+                    sheet
+                        .write_formula(
+                            r,
+                            col,
+                            rust_xlsxwriter::Formula::new("=NA()").set_result("#N/A"),
+                        )
+                        .map_err(xlsx)?;
+                }
+                Value::Number(x) => {
+                    sheet.write_number(r, col, *x).map_err(xlsx)?;
+                }
+                _ => {}
+            }
+        }
+        sheet.set_column_hidden(col).map_err(xlsx)?;
+        out.push(col);
+    }
+    Ok(Some(out))
+}
+
+fn native_chart(
+    spec: &crate::template::ChartSpec,
+    placed: &Placed,
+    helper: Option<&[u16]>,
+) -> Option<Chart> {
     let column = |name: &str| {
         placed
             .columns
@@ -625,8 +936,11 @@ fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Ch
         ChartKind::StackedBar => ChartType::ColumnStacked,
         ChartKind::Line => ChartType::Line,
     });
-    for series in &spec.series {
-        let values = column(series.column.get_ref())?;
+    for (k, series) in spec.series.iter().enumerate() {
+        let values: Source = match helper {
+            Some(cols) => (placed.first_data_row, cols[k]),
+            None => (placed.first_data_row, column(series.column.get_ref())?),
+        };
         chart
             .add_series()
             .set_name(series.name.as_str())
@@ -639,11 +953,14 @@ fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Ch
             ))
             .set_values((
                 placed.sheet.as_str(),
-                placed.first_data_row,
-                values,
+                values.0,
+                values.1,
                 placed.last_data_row,
-                values,
+                values.1,
             ));
+    }
+    if helper.is_some() {
+        chart.show_na_as_empty_cell();
     }
     chart.title().set_name(spec.title.as_str());
     chart.x_axis().set_name(spec.x_axis.as_str());
@@ -661,7 +978,14 @@ fn native_chart(spec: &crate::template::ChartSpec, placed: &Placed) -> Option<Ch
     Some(chart)
 }
 
-/// The workbook of a report.
+/// Helper columns already written on `sheet`.
+fn helpers_used(per_sheet: &[(String, u32, u16)], sheet: &str) -> u16 {
+    per_sheet
+        .iter()
+        .find(|(s, _, _)| s == sheet)
+        .map_or(0, |(_, _, h)| *h)
+}
+
 /// One pack of `report --each`, as its index lists it.
 #[derive(Debug, Clone)]
 pub struct PackEntry {
@@ -669,7 +993,9 @@ pub struct PackEntry {
     pub name: String,
     pub file: String,
     /// The pack's headline figures: label, format, value for the period.
-    pub headline: Vec<(String, CellFormat, Option<f64>)>,
+    pub headline: Vec<(String, CellFormat, Value)>,
+    /// The pack's k, `None` when it was not protected (`--sdc off`).
+    pub min_households: Option<i64>,
 }
 
 /// The index of the packs of one run: a row per pack, its file and its headline figures.
@@ -723,6 +1049,7 @@ pub fn index_workbook(
             .map_err(xlsx)?;
     }
     let text = Styles::cell(CellFormat::Text, false);
+    let mut marks = (false, false);
     for (r, pack) in (HEADER_ROW + 1..).zip(packs) {
         for (c, t) in [&pack.code, &pack.name].iter().enumerate() {
             widths.fit(c as u16, t);
@@ -736,10 +1063,37 @@ pub fn index_workbook(
             .map_err(xlsx)?;
         for (k, (_, format, value)) in pack.headline.iter().enumerate() {
             let c = 3 + k as u16;
-            write_number(sheet, r, c, *value, &Styles::cell(*format, false))?;
-            widths.fit(c, &shown_number(value.unwrap_or(0.0), *format));
+            let shown = match value {
+                Value::Number(x) => Shown::Number(*x),
+                Value::Hidden => Shown::Hidden,
+                Value::Null if *format == CellFormat::Rate => Shown::NoDenominator,
+                _ => Shown::Blank,
+            };
+            write_shown(
+                sheet,
+                r,
+                c,
+                shown,
+                &Styles::cell(*format, false),
+                &mut marks,
+            )?;
+            widths.fit(c, &shown_number(cells_number(value), *format));
         }
     }
+    let k = packs.iter().find_map(|p| p.min_households).unwrap_or(3);
+    let mut legend = Vec::new();
+    if marks.0 {
+        legend.push(format!(
+            "X: 비밀보호 (가구 수 {k} 미만이거나 다른 수치로 계산해 낼 수 있어 표시하지 않음. 합계에는 포함됨)"
+        ));
+    }
+    if marks.1 {
+        legend.push("-: 해당 없음 (분모가 0)".to_string());
+    }
+    if packs.iter().any(|p| p.min_households.is_none()) {
+        legend.push(UNPROTECTED.to_string());
+    }
+    write_notes(sheet, HEADER_ROW + 2 + packs.len() as u32, &legend, &styles)?;
     widths.apply(sheet)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 2).map_err(xlsx)?;
     page_setup(sheet, "목록")?;
@@ -776,6 +1130,7 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, Error> {
                 periods,
                 values,
                 note,
+                ..
             } => {
                 let notes = with_note(&spec.notes, note);
                 summary_sheet(sheet, report, spec, periods, values, &notes, &styles)?;
@@ -784,21 +1139,27 @@ pub fn workbook(report: &Report) -> Result<Vec<u8>, Error> {
         }
     }
     // Charts go beside the table they draw, one under the other.
-    let mut per_sheet: Vec<(String, u32)> = Vec::new();
+    // Per sheet: charts placed, helper columns written.
+    let mut per_sheet: Vec<(String, u32, u16)> = Vec::new();
     for spec in &report.template.charts {
         let Some(p) = placed.iter().find(|p| &p.sheet == spec.sheet.get_ref()) else {
             continue;
         };
-        let Some(chart) = native_chart(spec, p) else {
+        let sheet = workbook.worksheet_from_name(&p.sheet).map_err(xlsx)?;
+        let first = HELPER_COLUMN + helpers_used(&per_sheet, &p.sheet);
+        let helper = helper_range(sheet, spec, p, first)?;
+        let Some(chart) = native_chart(spec, p, helper.as_deref()) else {
             continue;
         };
-        let slot = match per_sheet.iter_mut().find(|(s, _)| s == &p.sheet) {
-            Some((_, n)) => {
+        let used = helper.as_ref().map_or(0, |h| h.len() as u16);
+        let slot = match per_sheet.iter_mut().find(|(s, _, _)| s == &p.sheet) {
+            Some((_, n, helpers)) => {
                 *n += 1;
+                *helpers += used;
                 *n - 1
             }
             None => {
-                per_sheet.push((p.sheet.clone(), 1));
+                per_sheet.push((p.sheet.clone(), 1, used));
                 0
             }
         };
