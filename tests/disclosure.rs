@@ -237,28 +237,28 @@ const BEYOND: i64 = 3;
 
 /// Every whole-number table a reader could take for the true one: hidden interior cells are
 /// tried from 1 up to the grand total (or past it, when it is hidden), the others are as
-/// printed; margins follow, and must be as printed or, hidden, at least 1. Gives each cell's
-/// least and most.
-fn enumerate(problem: &Problem, hidden: &[bool], rows: usize, cols: usize) -> Vec<(i64, i64)> {
-    let n = rows * cols;
-    let g = n + rows + cols;
-    let grand = problem.cells[g].value + if hidden[g] { BEYOND } else { 0 };
-    let free: Vec<usize> = (0..n).filter(|&c| hidden[c]).collect();
-    let mut values: Vec<i64> = problem.cells.iter().map(|c| c.value).collect();
-    let mut seen: Vec<(i64, i64)> = vec![(i64::MAX, i64::MIN); problem.cells.len()];
-    fn go(
-        i: usize,
-        free: &[usize],
-        values: &mut Vec<i64>,
-        seen: &mut Vec<(i64, i64)>,
-        problem: &Problem,
-        hidden: &[bool],
-        grand: i64,
-        shape: (usize, usize),
-    ) {
-        let (rows, cols) = shape;
-        if i == free.len() {
-            let n = rows * cols;
+/// printed; margins follow, and must be as printed or, hidden, at least 1.
+struct Enumeration<'a> {
+    problem: &'a Problem,
+    hidden: &'a [bool],
+    rows: usize,
+    cols: usize,
+    grand: i64,
+    free: Vec<usize>,
+}
+
+impl Enumeration<'_> {
+    /// Each cell's least and most over every consistent table.
+    fn bounds(&self) -> Vec<(i64, i64)> {
+        let mut values: Vec<i64> = self.problem.cells.iter().map(|c| c.value).collect();
+        let mut seen = vec![(i64::MAX, i64::MIN); values.len()];
+        self.go(0, &mut values, &mut seen);
+        seen
+    }
+
+    fn go(&self, i: usize, values: &mut Vec<i64>, seen: &mut [(i64, i64)]) {
+        let (rows, cols, n) = (self.rows, self.cols, self.rows * self.cols);
+        if i == self.free.len() {
             let mut all = values.clone();
             for r in 0..rows {
                 all[n + r] = (0..cols).map(|c| all[r * cols + c]).sum();
@@ -268,10 +268,10 @@ fn enumerate(problem: &Problem, hidden: &[bool], rows: usize, cols: usize) -> Ve
             }
             all[n + rows + cols] = (0..n).map(|c| all[c]).sum();
             let fits = (n..all.len()).all(|m| {
-                if hidden[m] {
+                if self.hidden[m] {
                     all[m] >= 1
                 } else {
-                    all[m] == problem.cells[m].value
+                    all[m] == self.problem.cells[m].value
                 }
             });
             if fits {
@@ -283,29 +283,31 @@ fn enumerate(problem: &Problem, hidden: &[bool], rows: usize, cols: usize) -> Ve
             return;
         }
         // A printed row total bounds the cells of its row.
-        let r = free[i] / cols;
-        let row_total = rows * cols + r;
-        let most = if hidden[row_total] {
-            grand
+        let row_total = n + self.free[i] / cols;
+        let most = if self.hidden[row_total] {
+            self.grand
         } else {
-            problem.cells[row_total].value
+            self.problem.cells[row_total].value
         };
         for v in 1..=most {
-            values[free[i]] = v;
-            go(i + 1, free, values, seen, problem, hidden, grand, shape);
+            values[self.free[i]] = v;
+            self.go(i + 1, values, seen);
         }
     }
-    go(
-        0,
-        &free,
-        &mut values,
-        &mut seen,
+}
+
+fn enumerate(problem: &Problem, hidden: &[bool], rows: usize, cols: usize) -> Vec<(i64, i64)> {
+    let n = rows * cols;
+    let g = n + rows + cols;
+    Enumeration {
         problem,
         hidden,
-        grand,
-        (rows, cols),
-    );
-    seen
+        rows,
+        cols,
+        grand: problem.cells[g].value + if hidden[g] { BEYOND } else { 0 },
+        free: (0..n).filter(|&c| hidden[c]).collect(),
+    }
+    .bounds()
 }
 
 proptest! {
@@ -357,26 +359,9 @@ const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
 
 /// Makes the city pack of 2020Q3 for `region` from `data` into `out`; gives the printed paths.
 fn city_pack(data: &str, region: &str, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
-    let mut args = vec![
-        "report",
-        "city-progress",
-        "--data",
-        data,
-        "--period",
-        "2020Q3",
-        "--region",
-        region,
-        "--out",
-        out.to_str().unwrap(),
-        "--today",
-        TODAY,
-        "--generated-at",
-        GENERATED_AT,
-    ];
+    let mut args = vec!["--region", region];
     args.extend(extra);
-    let output = hubstat(&args);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    stdout(&output).lines().map(PathBuf::from).collect()
+    crate::report::report_of(data, "city-progress", out, &args)
 }
 
 /// Every sheet's cells as text (numbers as Rust prints them), by sheet name.

@@ -27,7 +27,7 @@ fn make_report(name: &str, region: Option<&str>, out: &Path, extra: &[&str]) -> 
 }
 
 /// Makes report `name` of 2020Q3 from `data`; gives the paths it printed.
-fn report_of(data: &str, name: &str, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
+pub(crate) fn report_of(data: &str, name: &str, out: &Path, extra: &[&str]) -> Vec<PathBuf> {
     let out_arg = out.to_str().unwrap();
     let mut args = vec![
         "report",
@@ -112,7 +112,7 @@ fn matches(
 ) -> bool {
     match (cell, value) {
         (Data::Empty, Value::Null) => true,
-        // A rate without a denominator: 해당 없음.
+        // A rate or ratio without a denominator: 해당 없음.
         (Data::String(s), Value::Null) => s == "-",
         (Data::Float(x), Value::Number(y)) => x == y,
         (Data::Int(x), Value::Number(y)) => *x as f64 == *y,

@@ -8,7 +8,7 @@ use super::problem::{Cell, Relation};
 use crate::diagnostics::Error;
 use crate::figure_cells::{self, ColumnClass, FigureCells, Households};
 use crate::period::Period;
-use crate::query::{Over, figure};
+use crate::query::{Over, QueryFile, figure};
 use crate::report::{Report, Rows, SheetData, Value};
 
 /// A published count: the figure column it is, the period, the region.
@@ -205,6 +205,18 @@ fn cell_key(
     }
 }
 
+/// The period of a figure's row: the run's, or a trend row's own quarter.
+fn row_period(query: &QueryFile, rows: &Rows, row: usize, period: &str) -> String {
+    match query.over {
+        Over::Period => period.to_string(),
+        Over::Quarters(_) => rows
+            .index("quarter")
+            .and_then(|q| text(&rows.rows[row][q]))
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
 /// One row of a figure, as the run reads it.
 struct RowAt<'a> {
     figure: &'a str,
@@ -266,14 +278,7 @@ impl RunCells {
                                     cells: &cells,
                                     rows: block,
                                     row,
-                                    period: match query.over {
-                                        Over::Period => period.clone(),
-                                        Over::Quarters(_) => block
-                                            .index("quarter")
-                                            .and_then(|q| text(&block.rows[row][q]))
-                                            .unwrap_or_default()
-                                            .to_string(),
-                                    },
+                                    period: row_period(query, block, row, &period),
                                     ytd: ytd.clone(),
                                 };
                                 let place = |column: usize| Place::Table {
@@ -348,14 +353,7 @@ impl RunCells {
                 cells: &cells,
                 rows,
                 row,
-                period: match query.over {
-                    Over::Period => period.to_string(),
-                    Over::Quarters(_) => rows
-                        .index("quarter")
-                        .and_then(|q| text(&rows.rows[row][q]))
-                        .unwrap_or_default()
-                        .to_string(),
-                },
+                period: row_period(query, rows, row, &period.to_string()),
                 ytd: year_to_date(period),
             };
             let place = |column: usize| Place::Table {

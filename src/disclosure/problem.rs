@@ -153,6 +153,6 @@ impl Problem {
         } else {
             most.max(left)
         };
-        (value >= 1 && households < rule.k).then(|| Target { cells: unprinted })
+        (value >= 1 && households < rule.k).then_some(Target { cells: unprinted })
     }
 }

@@ -201,10 +201,13 @@ fn final_intervals(
     let mut intervals = Vec::new();
     for t in targets {
         let group = group_of[t.cells[0]].expect("a target is unknown");
-        if !programs.contains_key(&group) {
-            programs.insert(group, GroupProgram::new(problem, hidden, &group_of, group)?);
-        }
-        intervals.push((t.clone(), programs[&group].interval(t)?));
+        let program = match programs.entry(group) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(GroupProgram::new(problem, hidden, &group_of, group)?)
+            }
+        };
+        intervals.push((t.clone(), program.interval(t)?));
     }
     intervals.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(intervals)

@@ -191,7 +191,8 @@ fn write_value(
     widths: &mut Widths,
 ) -> Result<(), Error> {
     match value {
-        Value::Null if column.format == CellFormat::Rate => {
+        // A rate or ratio without a denominator: 해당 없음.
+        Value::Null if matches!(column.format, CellFormat::Rate | CellFormat::Number) => {
             widths.fit(col, NO_DENOMINATOR);
             sheet
                 .write_string_with_format(row, col, NO_DENOMINATOR, &mark(format))
@@ -345,7 +346,9 @@ fn table_sheet(
         })
     };
     let hidden = shown(&|v, _| *v == Value::Hidden);
-    let no_denominator = shown(&|v, c| *v == Value::Null && c.format == CellFormat::Rate);
+    let no_denominator = shown(&|v, c| {
+        *v == Value::Null && matches!(c.format, CellFormat::Rate | CellFormat::Number)
+    });
     let notes: Vec<String> = legends(report, hidden, no_denominator)
         .into_iter()
         .chain(notes.iter().cloned())
@@ -507,24 +510,22 @@ fn write_shown(
     format: &Format,
     marks: &mut (bool, bool),
 ) -> Result<(), Error> {
-    match v {
-        Shown::Number(x) => write_number(sheet, r, c, Some(x), format),
-        Shown::Blank => write_number(sheet, r, c, None, format),
+    let text = match v {
+        Shown::Number(x) => return write_number(sheet, r, c, Some(x), format),
+        Shown::Blank => return write_number(sheet, r, c, None, format),
         Shown::Hidden => {
             marks.0 = true;
-            sheet
-                .write_string_with_format(r, c, HIDDEN, &mark(format))
-                .map_err(xlsx)?;
-            Ok(())
+            HIDDEN
         }
         Shown::NoDenominator => {
             marks.1 = true;
-            sheet
-                .write_string_with_format(r, c, NO_DENOMINATOR, &mark(format))
-                .map_err(xlsx)?;
-            Ok(())
+            NO_DENOMINATOR
         }
-    }
+    };
+    sheet
+        .write_string_with_format(r, c, text, &mark(format))
+        .map_err(xlsx)?;
+    Ok(())
 }
 
 fn write_number(
