@@ -653,6 +653,10 @@ fn charts_draw_hidden_cells_as_gaps() {
     // The series read hidden helper columns (from BI, the 61st), not the table.
     assert!(chart.contains("$BI$"), "{chart}");
     assert!(chart.contains("dispNaAsBlank"), "#N/A drawn as a gap");
+    assert!(
+        !chart.contains("plotVisOnly"),
+        "the hidden helper columns are drawn"
+    );
     // The helper holds #N/A in both columns of the rows with an X (a stacked bar is a gap
     // as a whole), the numbers elsewhere.
     let rows = sheets(&xlsx);

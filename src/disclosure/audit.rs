@@ -3,6 +3,8 @@
 //! programming (microlp) over each connected group of unknown cells, a hidden cell being at
 //! least 1 and an unprinted one at least 0.
 
+use std::collections::BTreeMap;
+
 use microlp::{ComparisonOp, OptimizationDirection, Variable};
 
 use super::problem::{Problem, Relation, Target};
@@ -30,43 +32,63 @@ pub fn unknown(problem: &Problem, hidden: &[bool]) -> Vec<bool> {
         .collect()
 }
 
-/// Groups of unknown cells joined by the relations they share: each cell's group number
-/// (the smallest cell of its group), `None` for a known cell.
-pub fn groups(problem: &Problem, unknown: &[bool]) -> Vec<Option<usize>> {
-    let mut parent: Vec<usize> = (0..problem.cells.len()).collect();
-    fn root(parent: &mut [usize], mut c: usize) -> usize {
-        while parent[c] != c {
-            parent[c] = parent[parent[c]];
-            c = parent[c];
+/// Groups of unknown cells joined by the relations they share, each numbered by its
+/// smallest cell, with its cells and the relations with a member in it.
+pub struct Groups {
+    /// Each cell's group, `None` for a known cell.
+    pub of: Vec<Option<usize>>,
+    pub members: BTreeMap<usize, Vec<usize>>,
+    pub relations: BTreeMap<usize, Vec<usize>>,
+}
+
+impl Groups {
+    pub fn new(problem: &Problem, unknown: &[bool]) -> Groups {
+        let mut parent: Vec<usize> = (0..problem.cells.len()).collect();
+        fn root(parent: &mut [usize], mut c: usize) -> usize {
+            while parent[c] != c {
+                parent[c] = parent[parent[c]];
+                c = parent[c];
+            }
+            c
         }
-        c
-    }
-    for relation in &problem.relations {
-        let mut first = None;
-        for m in relation.members().filter(|&m| unknown[m]) {
-            match first {
-                None => first = Some(m),
-                Some(f) => {
-                    let (a, b) = (root(&mut parent, f), root(&mut parent, m));
-                    parent[a.max(b)] = a.min(b);
+        for relation in &problem.relations {
+            let mut first = None;
+            for m in relation.members().filter(|&m| unknown[m]) {
+                match first {
+                    None => first = Some(m),
+                    Some(f) => {
+                        let (a, b) = (root(&mut parent, f), root(&mut parent, m));
+                        parent[a.max(b)] = a.min(b);
+                    }
                 }
             }
         }
+        let of: Vec<Option<usize>> = (0..problem.cells.len())
+            .map(|c| unknown[c].then(|| root(&mut parent, c)))
+            .collect();
+        let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (c, g) in of.iter().enumerate() {
+            if let Some(g) = g {
+                members.entry(*g).or_default().push(c);
+            }
+        }
+        let mut relations: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (r, relation) in problem.relations.iter().enumerate() {
+            if let Some(g) = relation.members().find_map(|m| of[m]) {
+                relations.entry(g).or_default().push(r);
+            }
+        }
+        Groups {
+            of,
+            members,
+            relations,
+        }
     }
-    (0..problem.cells.len())
-        .map(|c| unknown[c].then(|| root(&mut parent, c)))
-        .collect()
-}
 
-/// The relations with a member in `group`.
-pub fn relations_of(problem: &Problem, group_of: &[Option<usize>], group: usize) -> Vec<usize> {
-    problem
-        .relations
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.members().any(|m| group_of[m] == Some(group)))
-        .map(|(i, _)| i)
-        .collect()
+    /// The relations with a member in `group`.
+    pub fn relations_of(&self, group: usize) -> &[usize] {
+        self.relations.get(&group).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// An audit that could not be carried out: the relations contradict the values (a defect,
@@ -92,15 +114,13 @@ impl GroupProgram {
     pub fn new(
         problem: &Problem,
         hidden: &[bool],
-        group_of: &[Option<usize>],
+        groups: &Groups,
         group: usize,
     ) -> Result<GroupProgram, AuditFailure> {
-        let members: Vec<usize> = (0..problem.cells.len())
-            .filter(|&c| group_of[c] == Some(group))
-            .collect();
-        let relations = relations_of(problem, group_of, group);
+        let members = groups.members[&group].clone();
+        let relations = groups.relations_of(group);
         let solve = |direction| {
-            let (lp, vars, z) = program(problem, hidden, &members, &relations, direction);
+            let (lp, vars, z) = program(problem, hidden, &members, relations, direction);
             match lp.solve() {
                 Ok(microlp::SolveOutcome::Solution(solution)) => Ok((solution, vars, z)),
                 Ok(microlp::SolveOutcome::Interrupted(_)) => {

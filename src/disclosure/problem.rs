@@ -22,7 +22,7 @@ pub struct Cell {
 }
 
 /// What a reader of the tables knows holds between cells.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Relation {
     /// `total = Σ parts` exactly: an additive count over regions, or a row's breakdown.
     Sum { total: usize, parts: Vec<usize> },

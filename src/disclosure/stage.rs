@@ -3,7 +3,7 @@
 //! every report, whose hidden cells become `Value::Hidden` everywhere they are shown, and
 //! the statistician's audit file (true values; never inside a workbook).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -162,13 +162,14 @@ fn problem<'r>(
         })
         .collect();
     let mut relations: Vec<Relation> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut labels_of: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
     for (n, (relation, _)) in run.relations.iter().enumerate() {
         let resolved = relation.resolve(&index);
         for m in resolved.members() {
             labels_of[m].push(n);
         }
-        if !relations.contains(&resolved) {
+        if seen.insert(resolved.clone()) {
             relations.push(resolved);
         }
     }
@@ -288,15 +289,26 @@ pub fn check_and_protect(
     strip(reports);
     let describe = |t: &Target| t.cells.iter().map(|&c| keys[c].to_string()).collect();
     let shown_in = |c: usize, r: usize| run.cells[keys[c]].places.iter().any(|p| p.report() == r);
-    // A target concerns a report that shows it, or (a virtual cell) a relation it is in.
-    let concerns = |t: &Target, r: usize| {
-        t.cells.iter().any(|&c| {
-            shown_in(c, r)
-                || problem.relations.iter().any(|rel| {
-                    rel.members().any(|m| m == c) && rel.members().any(|m| shown_in(m, r))
-                })
-        })
+    let relation_list: Vec<&(KeyRelation, String)> = run.relations.iter().collect();
+    // A target concerns the reports that show it or (a virtual cell) a relation it is in.
+    let reports_of = |c: usize| -> BTreeSet<usize> {
+        let places =
+            |k: &CellKey| -> Vec<usize> { run.cells[k].places.iter().map(Place::report).collect() };
+        let mut out: BTreeSet<usize> = places(keys[c]).into_iter().collect();
+        for &n in &labels_of[c] {
+            for k in relation_list[n].0.keys() {
+                out.extend(places(k));
+            }
+        }
+        out
     };
+    let concerning = |targets: &mut dyn Iterator<Item = &Target>| -> Vec<BTreeSet<usize>> {
+        targets
+            .map(|t| t.cells.iter().flat_map(|&c| reports_of(c)).collect())
+            .collect()
+    };
+    let concerned = concerning(&mut outcome.intervals.iter().map(|(t, _)| t));
+    let unprotected_in = concerning(&mut outcome.unprotected.iter());
     for (r, report) in reports.iter_mut().enumerate() {
         let relations_checked = checked_in(&run, r);
         let hidden_by_sheet = report
@@ -315,16 +327,8 @@ pub fn check_and_protect(
         report.disclosure = Some(Note {
             rule,
             hidden_by_sheet,
-            targets: outcome
-                .intervals
-                .iter()
-                .filter(|(t, _)| concerns(t, r))
-                .count(),
-            unprotected: outcome
-                .unprotected
-                .iter()
-                .filter(|t| concerns(t, r))
-                .count(),
+            targets: concerned.iter().filter(|s| s.contains(&r)).count(),
+            unprotected: unprotected_in.iter().filter(|s| s.contains(&r)).count(),
             frozen_hidden: outcome
                 .frozen_hidden
                 .iter()

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::audit::{self, AuditFailure, GroupProgram, Interval};
+use super::audit::{self, AuditFailure, GroupProgram, Groups, Interval};
 use super::problem::{Problem, Protection, Relation, Rule, Target};
 
 /// What the stage decided for one run.
@@ -131,17 +131,17 @@ pub fn protect(problem: &Problem, rule: Rule) -> Result<Outcome, AuditFailure> {
     loop {
         local_rules(problem, &mut hidden, &virtuals, rule);
         let unknown = audit::unknown(problem, &hidden);
-        let group_of = audit::groups(problem, &unknown);
+        let groups = Groups::new(problem, &unknown);
         let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (i, t) in targets.iter().enumerate() {
             if !passed[i] && !unprotected[i] {
-                let group = group_of[t.cells[0]].expect("a target is unknown");
+                let group = groups.of[t.cells[0]].expect("a target is unknown");
                 by_group.entry(group).or_default().push(i);
             }
         }
         let mut repaired = false;
         for (group, members) in &by_group {
-            let program = GroupProgram::new(problem, &hidden, &group_of, *group)?;
+            let program = GroupProgram::new(problem, &hidden, &groups, *group)?;
             let mut failing = false;
             for &i in members {
                 if protected(&program.interval(&targets[i])?, rule) {
@@ -153,8 +153,7 @@ pub fn protect(problem: &Problem, rule: Rule) -> Result<Outcome, AuditFailure> {
             if !failing {
                 continue;
             }
-            let relations = audit::relations_of(problem, &group_of, *group);
-            match cheapest(problem, &hidden, &relations) {
+            match cheapest(problem, &hidden, groups.relations_of(*group)) {
                 Some(c) => {
                     hidden[c] = true;
                     repaired = true;
@@ -196,15 +195,15 @@ fn final_intervals(
     targets: &[Target],
 ) -> Result<Vec<(Target, Interval)>, AuditFailure> {
     let unknown = audit::unknown(problem, hidden);
-    let group_of = audit::groups(problem, &unknown);
+    let groups = Groups::new(problem, &unknown);
     let mut programs: BTreeMap<usize, GroupProgram> = BTreeMap::new();
     let mut intervals = Vec::new();
     for t in targets {
-        let group = group_of[t.cells[0]].expect("a target is unknown");
+        let group = groups.of[t.cells[0]].expect("a target is unknown");
         let program = match programs.entry(group) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(GroupProgram::new(problem, hidden, &group_of, group)?)
+                e.insert(GroupProgram::new(problem, hidden, &groups, group)?)
             }
         };
         intervals.push((t.clone(), program.interval(t)?));

@@ -961,7 +961,8 @@ fn native_chart(
             ));
     }
     if helper.is_some() {
-        chart.show_na_as_empty_cell();
+        // The helper columns are hidden: the chart must still draw them.
+        chart.show_na_as_empty_cell().show_hidden_data();
     }
     chart.title().set_name(spec.title.as_str());
     chart.x_axis().set_name(spec.x_axis.as_str());
