@@ -67,20 +67,28 @@ flow_counts AS (
     GROUP BY p.period, l.region_code, l.region_name
 ),
 households AS (
-    SELECT p.period, l.region_code,
-           COUNT(DISTINCT CASE WHEN h.visit = 1 THEN h.household_id END) AS visits_total__h,
-           COUNT(DISTINCT CASE WHEN h.visit = 0 THEN h.household_id END) AS links_total__h
-    FROM (
-        SELECT emd_code, household_id, date_part('year', visited_on) * 4 + date_part('quarter', visited_on) AS quarter_key, 1 AS visit
+    -- approx_distinct (HyperLogLog) rather than an exact distinct count, which holds every
+    -- household of eight quarters in memory (1.8 GB nationally): only whether a count has
+    -- fewer than k (at most 10) households matters, and at that size the estimate is exact
+    -- or, when two households share a register, low, so that a cell is withheld rather than
+    -- shown. Keyed by the quarter's name and with the regions first, so that the rows of
+    -- eight quarters are the probe side of the one join.
+    SELECT h.period, l.region_code,
+           approx_distinct(CASE WHEN h.visit = 1 THEN h.household_id END) AS visits_total__h,
+           approx_distinct(CASE WHEN h.visit = 0 THEN h.household_id END) AS links_total__h
+    FROM level_regions l
+    JOIN (
+        SELECT emd_code, household_id,
+               CAST(date_part('year', visited_on) AS BIGINT) || 'Q' || CAST(date_part('quarter', visited_on) AS BIGINT) AS period,
+               1 AS visit
         FROM visits WHERE $disclosure AND visited_on BETWEEN $start AND $end
         UNION ALL
-        SELECT emd_code, household_id, date_part('year', linked_on) * 4 + date_part('quarter', linked_on), 0
+        SELECT emd_code, household_id,
+               CAST(date_part('year', linked_on) AS BIGINT) || 'Q' || CAST(date_part('quarter', linked_on) AS BIGINT),
+               0
         FROM service_links WHERE $disclosure AND linked_on BETWEEN $start AND $end
-    ) h
-    JOIN periods p
-      ON date_part('year', p.period_start) * 4 + date_part('quarter', p.period_start) = h.quarter_key
-    JOIN level_regions l ON l.emd_code = h.emd_code
-    GROUP BY p.period, l.region_code
+    ) h ON h.emd_code = l.emd_code
+    GROUP BY h.period, l.region_code
 ),
 row_set AS (
     SELECT period, region_code, region_name FROM period_rows

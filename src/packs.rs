@@ -26,6 +26,8 @@ pub struct SharedFigures {
     sgg_of: HashMap<String, String>,
     /// The codes the geography re-bases, for every pack's notes and 자료.
     rebased: Vec<RebasedCode>,
+    /// Whether the figures' internal columns are computed (for the disclosure stage).
+    internal: bool,
 }
 
 impl SharedFigures {
@@ -35,6 +37,7 @@ impl SharedFigures {
         parent: Option<String>,
         geography: Geography,
         period: Period,
+        internal: bool,
     ) -> Result<SharedFigures, Error> {
         let day = geography.day(days(period.end()));
         let sgg_of = engine
@@ -49,6 +52,7 @@ impl SharedFigures {
             computed: Mutex::new(HashMap::new()),
             sgg_of,
             rebased: rebased_codes(store, engine, day)?,
+            internal,
         })
     }
 
@@ -78,7 +82,12 @@ impl SharedFigures {
             scope: self.parent.clone(),
             geography: self.geography,
         };
-        let rows = Rows::from_result(&engine.figure_with_internal(query, &params).await?)?;
+        let table = if self.internal {
+            engine.figure_with_internal(query, &params).await?
+        } else {
+            engine.figure(query, &params).await?
+        };
+        let rows = Rows::from_result(&table)?;
         self.computed
             .lock()
             .expect("never poisoned")

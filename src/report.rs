@@ -272,6 +272,7 @@ struct Ask<'a> {
     geography: Geography,
     /// Figures computed once for several reports, split per region.
     shared: Option<&'a SharedFigures>,
+    internal: bool,
 }
 
 /// Figures a report computes at once: the small ones are mostly planning and a single
@@ -302,7 +303,12 @@ async fn compute_one(
         scope: ask.scope.map(str::to_string),
         geography: ask.geography,
     };
-    Rows::from_result(&engine.figure_with_internal(query, &params).await?)
+    let table = if ask.internal {
+        engine.figure_with_internal(query, &params).await?
+    } else {
+        engine.figure(query, &params).await?
+    };
+    Rows::from_result(&table)
 }
 
 /// Computes the figures `wanted` not yet in `cache` with `compute`, [`FIGURES_IN_FLIGHT`] at
@@ -415,6 +421,9 @@ pub struct ReportAsk<'a> {
     pub generated_at: NaiveDateTime,
     /// Figures shared with the other packs of one run (`report --each`).
     pub shared: Option<&'a SharedFigures>,
+    /// Whether the figures' internal columns (the households behind each count) are
+    /// computed, for the disclosure stage; not with `--sdc off`.
+    pub internal: bool,
 }
 
 /// Computes every sheet of `template` for the period and scope asked. The geography `end`
@@ -432,6 +441,7 @@ pub async fn build<'t>(
         geography,
         generated_at,
         shared,
+        internal,
     } = asked;
     let geography = match geography.day(days(period.end())) {
         Some(day) => Geography::Day(day),
@@ -462,6 +472,7 @@ pub async fn build<'t>(
         scope: scope_ref,
         geography,
         shared,
+        internal,
     };
     let mut cache = Cache::new();
     let again = prefetch(

@@ -707,6 +707,7 @@ fn a_sum_that_does_not_add_up_stops_the_run() {
             .and_hms_opt(9, 0, 0)
             .unwrap(),
         shared: None,
+        internal: true,
     };
     let report = runtime
         .block_on(build(&template, &data.store, &engine, asked, &|_| {}))

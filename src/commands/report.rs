@@ -105,6 +105,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         geography,
         generated_at,
         shared: None,
+        internal: args.sdc.sdc == Sdc::On,
     };
     let runtime = runtime()?;
     let protection = Protection {
@@ -269,7 +270,14 @@ async fn write_packs(
             level
         )));
     }
-    let shared = SharedFigures::new(store, engine, parent.clone(), asked.geography, asked.period)?;
+    let shared = SharedFigures::new(
+        store,
+        engine,
+        parent.clone(),
+        asked.geography,
+        asked.period,
+        asked.internal,
+    )?;
     let coverage = figure("coverage").expect("the catalogue has coverage");
     let regions: Vec<(String, String)> = shared
         .for_parent(engine, coverage, level, asked.period)
