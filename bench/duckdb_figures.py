@@ -73,12 +73,15 @@ def bind(sql, params):
             return "NULL"
         if isinstance(v, dt.date):
             return f"DATE '{v.isoformat()}'"
+        if isinstance(v, bool):
+            return "true" if v else "false"
         if isinstance(v, int):
             return str(v)
         return "'" + v.replace("'", "''") + "'"
     sql = re.sub(r"\$([a-z_]+)", literal, sql)
-    # DuckDB's ordered aggregate is first(...), not first_value(...).
-    return sql.replace("first_value(", "first(")
+    # DuckDB's ordered aggregate is first(...), not first_value(...); its HyperLogLog count
+    # is approx_count_distinct.
+    return sql.replace("first_value(", "first(").replace("approx_distinct(", "approx_count_distinct(")
 
 
 def prelude_views():
@@ -102,7 +105,8 @@ GEOGRAPHY = [
 def parameters(start, end, level):
     """The figures' parameters as hubstat binds them, for the recorded geography."""
     return {"start": start, "end": end, "as_of": end, "level": level, "scope": "",
-            "year": end.year, "year_start": dt.date(end.year, 1, 1), "geography_day": None}
+            "year": end.year, "year_start": dt.date(end.year, 1, 1), "geography_day": None,
+            "disclosure": False}
 
 
 def figure_statements(figure, periods, params):
@@ -114,7 +118,9 @@ def figure_statements(figure, periods, params):
     for view, sql in prelude_views():
         out.append(f"CREATE OR REPLACE TEMP VIEW {view} AS {bind(sql, params)}")
     sql = open(os.path.join(ROOT, "queries", f"{figure}.sql"), encoding="utf-8").read()
-    out.append(bind(sql, params).strip().rstrip(";"))
+    # The figure's published columns: those holding `__` are hubstat's internal ones.
+    query = bind(sql, params).strip().rstrip(";")
+    out.append(f"SELECT COLUMNS(lambda c: NOT contains(c, '__')) FROM ({query}) AS figure")
     return out
 
 
