@@ -108,7 +108,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         internal: args.sdc.sdc == Sdc::On,
     };
     let runtime = runtime()?;
-    let protection = Protection {
+    let protection = RunProtection {
         rule: disclosure_rule(&template, &args.sdc),
         parents: parents(&engine, geography.day(days(period.end())))?,
         audit: args.sdc.sdc_report.clone(),
@@ -181,13 +181,13 @@ fn parents(engine: &Engine<'_>, day: Option<i32>) -> Result<Parents, Error> {
 }
 
 /// How the reports of one run are checked and protected.
-struct Protection {
+struct RunProtection {
     rule: Option<Rule>,
     parents: Parents,
     audit: Option<PathBuf>,
 }
 
-impl Protection {
+impl RunProtection {
     /// Checks and masks the reports of the run together.
     fn apply(&self, reports: &mut [report::Report]) -> Result<Option<Audit>, Error> {
         let audit = disclosure::check_and_protect(reports, &self.parents, self.rule)?;
@@ -256,7 +256,7 @@ async fn write_packs(
     asked: report::ReportAsk<'_>,
     each: Each,
     out: &Path,
-    protection: &Protection,
+    protection: &RunProtection,
 ) -> Result<Vec<PathBuf>, Error> {
     let level = each.level();
     let parent = asked.scope.clone();

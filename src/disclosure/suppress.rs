@@ -51,8 +51,9 @@ fn cheapest(problem: &Problem, hidden: &[bool], relations: &[usize]) -> Option<u
         .map(|key| key.4)
 }
 
-/// A relation broken by the local rules: one unknown alone, or hidden parts that are too
-/// small together; gives it back when it needs one more hidden cell.
+/// Whether a relation breaks a local rule and needs one more hidden cell: one hidden cell
+/// alone, a virtual cell alone, or hidden parts of a printed total that are too small
+/// together (less than one more than their number, or fewer than k households).
 fn needs_more(
     problem: &Problem,
     hidden: &[bool],

@@ -241,9 +241,18 @@ fn mark(format: &Format) -> Format {
 
 /// The legend lines for the marks a sheet shows.
 fn legends(report: &Report, hidden: bool, no_denominator: bool) -> Vec<String> {
+    legend_lines(
+        report.disclosure.as_ref().map(|n| n.rule.k),
+        hidden,
+        no_denominator,
+    )
+}
+
+/// The legend lines for X (under the rule's k) and `-`.
+fn legend_lines(k: Option<i64>, hidden: bool, no_denominator: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if hidden {
-        let k = report.disclosure.as_ref().map_or(3, |n| n.rule.k);
+        let k = k.unwrap_or(crate::disclosure::Rule::default().k);
         lines.push(format!(
             "X: 비밀보호 (가구 수 {k} 미만이거나 다른 수치로 계산해 낼 수 있어 표시하지 않음. 합계에는 포함됨)"
         ));
@@ -1082,16 +1091,8 @@ pub fn index_workbook(
             widths.fit(c, &shown_number(cells_number(value), *format));
         }
     }
-    let k = packs.iter().find_map(|p| p.min_households).unwrap_or(3);
-    let mut legend = Vec::new();
-    if marks.0 {
-        legend.push(format!(
-            "X: 비밀보호 (가구 수 {k} 미만이거나 다른 수치로 계산해 낼 수 있어 표시하지 않음. 합계에는 포함됨)"
-        ));
-    }
-    if marks.1 {
-        legend.push("-: 해당 없음 (분모가 0)".to_string());
-    }
+    let k = packs.iter().find_map(|p| p.min_households);
+    let mut legend = legend_lines(k, marks.0, marks.1);
     if packs.iter().any(|p| p.min_households.is_none()) {
         legend.push(UNPROTECTED.to_string());
     }
