@@ -3,6 +3,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Tells the user the notes a library call gave back, each as `note: …` on stderr.
+pub fn print_notes(notes: impl IntoIterator<Item = String>) {
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+}
+
 /// The process exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {

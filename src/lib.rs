@@ -1,14 +1,17 @@
 //! hubstat turns exported case data of the 읍면동 복지허브화 programme into its figures.
 //!
 //! The data's way through, one module per stage:
-//! export folder ─[`load`] + [`check`]─▶ checked [`store`] ─[`query`]─▶ figures
-//! ─[`report`] + [`render`]─▶ workbooks and charts.
+//! export folder ─[`load`] + [`check`]─▶ checked [`store`] ─[`planner`] + [`query`]─▶
+//! figures ─[`report`] + [`disclosure`] + [`render`]─▶ workbooks and charts.
+//! [`catalogue`] holds the figures' SQL and every fact about each figure, without the engine;
+//! [`planner`] turns a figure or a statement into what it reads, [`query`] runs a plan.
 //! [`contract`] holds the data contract as data, [`period`] the reporting periods,
 //! [`geography`] the regions' codes over time,
 //! [`diagnostics`] the errors and the exit codes, [`cli`] and [`commands`] the command line,
 //! [`side_by_side`] the work spread over the cores, [`diff`] the revisions between two
 //! exports, [`shell`] the analyst's shell.
 
+pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod commands;
@@ -16,12 +19,13 @@ pub mod contract;
 pub mod diagnostics;
 pub mod diff;
 pub mod disclosure;
-pub mod figure_cells;
+
 pub mod geography;
 pub mod load;
 pub mod output;
 pub mod packs;
 pub mod period;
+pub mod planner;
 pub mod progress;
 pub mod query;
 pub mod region;

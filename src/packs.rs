@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::catalogue::{Params, QueryFile};
 use crate::diagnostics::Error;
 use crate::geography::Geography;
 use crate::period::{Period, days};
-use crate::query::{Engine, Params, QueryFile};
+use crate::query::Engine;
 use crate::region::RegionLevel;
 use crate::report::{RebasedCode, Rows, Value, rebased_codes};
 use crate::store::Store;

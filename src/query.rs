@@ -6,7 +6,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
@@ -19,151 +18,18 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::sql::parser::{DFParser, Statement as DFStatement};
-use datafusion::sql::resolve::resolve_table_references;
-use datafusion::sql::sqlparser::ast::{SetExpr, Statement};
 
 use crate::check::{LINE_COLUMN, contract_fields};
 use crate::contract::{SUCCESSORS, TABLES, TEAM_AREAS};
 
-/// The successors in effect, every level, as `hubstat sql` shows them.
-pub const REGION_SUCCESSORS: &str = "region_successors";
+use crate::catalogue::{PRELUDE, Params, QueryFile, REGION_SUCCESSORS};
 use crate::diagnostics::Error;
-use crate::geography::{Geography, History};
+use crate::geography::History;
 use crate::output::ResultTable;
 use crate::period::{Period, days};
-use crate::region::RegionLevel;
+use crate::planner::{self, Plan, exhausted, sql_error};
 use crate::store::schemas::{self, Expected};
 use crate::store::{Store, StoredTable, rejected_summary};
-
-/// A SQL file of `queries/`, compiled into the binary.
-#[derive(Debug)]
-pub struct QueryFile {
-    pub name: &'static str,
-    pub file: &'static str,
-    pub text: &'static str,
-    /// Optional tables the figure cannot do without.
-    pub needs: &'static [&'static str],
-    /// The level the figure is always computed at, whatever is asked (a list of teams).
-    pub fixed_level: Option<RegionLevel>,
-    /// What `periods` holds: the period itself, or the quarters ending with its last one.
-    pub over: Over,
-}
-
-/// The periods a figure is computed over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Over {
-    Period,
-    /// This many quarters, ending with the quarter that holds E.
-    Quarters(u32),
-}
-
-impl QueryFile {
-    /// The first line of the header comment: the Korean and English title.
-    pub fn title(&self) -> &'static str {
-        self.text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("--"))
-            .map_or("", str::trim)
-    }
-}
-
-macro_rules! query_file {
-    ($name:literal, $needs:expr) => {
-        query_file!($name, $needs, None, Over::Period)
-    };
-    ($name:literal, $needs:expr, $level:expr, $over:expr) => {
-        QueryFile {
-            name: $name,
-            file: concat!("queries/", $name, ".sql"),
-            text: include_str!(concat!("../queries/", $name, ".sql")),
-            needs: $needs,
-            fixed_level: $level,
-            over: $over,
-        }
-    };
-}
-
-/// The shared views every figure is written over.
-pub static PRELUDE: QueryFile = query_file!("_prelude", &[]);
-
-/// The figure catalogue, in the order of the specification.
-pub static FIGURES: [QueryFile; 10] = [
-    query_file!("coverage", &[]),
-    query_file!("staffing", &[]),
-    query_file!("visits", &[]),
-    query_file!("service_links", &[]),
-    query_file!("case_management", &["cases", "case_meetings"]),
-    query_file!("discoveries", &["discoveries"]),
-    query_file!("team_standard", &[]),
-    query_file!(
-        "teams_below_standard",
-        &[],
-        Some(RegionLevel::Emd),
-        Over::Period
-    ),
-    query_file!("targets", &["targets"]),
-    query_file!("trend", &[], None, Over::Quarters(8)),
-];
-
-/// Whether a figure's column is internal (the households behind a count, a complement
-/// printed nowhere): read by the disclosure stage, never output.
-pub fn internal_column(name: &str) -> bool {
-    name.contains("__")
-}
-
-pub fn figure(name: &str) -> Option<&'static QueryFile> {
-    FIGURES.iter().find(|f| f.name == name)
-}
-
-/// The figure of that name, or a usage error that lists them.
-pub fn figure_named(name: &str) -> Result<&'static QueryFile, Error> {
-    figure(name).ok_or_else(|| {
-        let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
-        Error::Usage(format!(
-            "no figure named `{name}`; the figures are {}",
-            names.join(", ")
-        ))
-    })
-}
-
-/// What a figure is asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Params {
-    pub period: Period,
-    pub level: RegionLevel,
-    /// A region code prefix; `None` for every region.
-    pub scope: Option<String>,
-    /// How regions are keyed.
-    pub geography: Geography,
-}
-
-impl Params {
-    /// The day whose regions figures are keyed by; `None` as recorded.
-    pub fn geography_day(&self) -> Option<i32> {
-        self.geography.day(days(self.period.end()))
-    }
-}
-
-/// The names of the figures' views, in order.
-pub fn view_names() -> Vec<&'static str> {
-    prelude_views().into_iter().map(|(name, _)| name).collect()
-}
-
-/// Named views of the prelude, in order, each with its SQL.
-fn prelude_views() -> Vec<(&'static str, &'static str)> {
-    let mut views = Vec::new();
-    for chunk in PRELUDE.text.split("\n-- view: ").skip(1) {
-        let (name, sql) = chunk.split_once('\n').expect("a view name line");
-        views.push((name.trim(), sql.trim().trim_end_matches(';')));
-    }
-    views
-}
-
-fn date_value(d: NaiveDate) -> ScalarValue {
-    ScalarValue::Date32(Some(days(d)))
-}
 
 fn periods_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -202,52 +68,12 @@ pub struct Engine<'s> {
     partitions: usize,
     /// Tables already said to have rows left out, so that it is said once.
     noted: std::sync::Mutex<BTreeSet<&'static str>>,
+    /// What the caller should tell the user, not yet taken.
+    notes: std::sync::Mutex<Vec<String>>,
     /// The regions' history, read when a figure first needs it.
     history: std::sync::OnceLock<History>,
     /// `geo_units` and `geo_codes` by geography day, worked out when first asked for.
     geographies: std::sync::Mutex<HashMap<Option<i32>, [RecordBatch; 2]>>,
-}
-
-/// The names a SQL text refers to as tables, lower-cased (every table of the contract when
-/// it reads `information_schema`); CTEs are not among them.
-fn referenced_names(sql: &str) -> Result<BTreeSet<String>, Error> {
-    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error("the query", sql, e))?;
-    let mut names = BTreeSet::new();
-    for statement in &statements {
-        let (relations, _) = resolve_table_references(statement, true)
-            .map_err(|e| sql_error("the query", sql, e))?;
-        for relation in relations {
-            match relation.schema() {
-                None => {
-                    names.insert(relation.table().to_lowercase());
-                }
-                // Asking what tables there are opens them all.
-                Some(schema) if schema.eq_ignore_ascii_case("information_schema") => {
-                    names.extend(TABLES.iter().map(|t| t.name.to_string()));
-                    names.insert(REGION_SUCCESSORS.to_string());
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    Ok(names)
-}
-
-/// The tables a store table's rows hang from, all the way up, with the tables themselves.
-fn with_parents(names: &BTreeSet<&'static str>) -> BTreeSet<&'static str> {
-    let mut all = names.clone();
-    let mut todo: Vec<&'static str> = names.iter().copied().collect();
-    while let Some(name) = todo.pop() {
-        let Some(spec) = TABLES.iter().find(|t| t.name == name) else {
-            continue;
-        };
-        for fk in spec.foreign_keys {
-            if all.insert(fk.references.table()) {
-                todo.push(fk.references.table());
-            }
-        }
-    }
-    all
 }
 
 impl<'s> Engine<'s> {
@@ -272,9 +98,15 @@ impl<'s> Engine<'s> {
             runtime,
             partitions,
             noted: std::sync::Mutex::new(BTreeSet::new()),
+            notes: std::sync::Mutex::new(Vec::new()),
             history: std::sync::OnceLock::new(),
             geographies: std::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The notes for the user since last taken (rows left out), each said once a run.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().expect("never poisoned"))
     }
 
     /// The regions' history and successors of the store.
@@ -359,8 +191,9 @@ impl<'s> Engine<'s> {
 
     /// Stops when a table the query reads, or a table its rows hang from, has rejected rows,
     /// unless told to go on without them; then says once which rows are left out.
-    fn require_clean(&self, tables: &BTreeSet<&'static str>) -> Result<(), Error> {
-        let rejected: Vec<&StoredTable> = with_parents(tables)
+    fn require_clean(&self, plan: &Plan) -> Result<(), Error> {
+        let rejected: Vec<&StoredTable> = plan
+            .tables_with_parents()
             .into_iter()
             .filter_map(|name| self.store.table(name))
             .filter(|t| t.tally.rejected > 0)
@@ -375,12 +208,13 @@ impl<'s> Engine<'s> {
             });
         }
         let mut noted = self.noted.lock().expect("never poisoned");
+        let mut notes = self.notes.lock().expect("never poisoned");
         for t in rejected {
             if noted.insert(t.spec.name) {
-                eprintln!(
-                    "note: {} of {} rows of {} rejected and left out (--skip-invalid)",
+                notes.push(format!(
+                    "{} of {} rows of {} rejected and left out (--skip-invalid)",
                     t.tally.rejected, t.tally.read, t.source.file
-                );
+                ));
             }
         }
         Ok(())
@@ -454,37 +288,12 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
-    /// A session with the tables `sql` reads and, when `params` are given, the prelude views
-    /// it reads, bound to them. Only what the query refers to is opened.
-    async fn session(
-        &self,
-        sql: &str,
-        params: Option<(&Params, &[Period])>,
-    ) -> Result<(SessionContext, Vec<(String, ScalarValue)>), Error> {
+    /// A session with what `plan` reads: the store's tables, the successors, the geography
+    /// of its day, its periods and its views bound to its parameters.
+    pub async fn session(&self, plan: &Plan) -> Result<SessionContext, Error> {
         let ctx = self.context();
-        let views = if params.is_some() {
-            prelude_views()
-        } else {
-            Vec::new()
-        };
-        let mut wanted: BTreeSet<String> = referenced_names(sql)?;
-        let mut todo: Vec<String> = wanted.iter().cloned().collect();
-        while let Some(name) = todo.pop() {
-            if let Some((_, view_sql)) = views.iter().find(|(v, _)| *v == name) {
-                for dependency in referenced_names(view_sql)? {
-                    if wanted.insert(dependency.clone()) {
-                        todo.push(dependency);
-                    }
-                }
-            }
-        }
-        let tables: BTreeSet<&'static str> = TABLES
-            .iter()
-            .map(|t| t.name)
-            .filter(|name| wanted.contains(*name))
-            .collect();
-        self.require_clean(&tables)?;
-        for name in &tables {
+        self.require_clean(plan)?;
+        for name in &plan.tables {
             match self.store.table(name) {
                 Some(table) => self.register_stored(&ctx, table, name).await?,
                 // No team_areas file means no 읍면동 served beyond their hosts; no successors
@@ -495,30 +304,35 @@ impl<'s> Engine<'s> {
                 None => {}
             }
         }
-        if wanted.contains(REGION_SUCCESSORS) {
+        if plan.successors {
             register_batch(&ctx, REGION_SUCCESSORS, self.history()?.successors_table())?;
         }
-        let Some((params, periods)) = params else {
-            return Ok((ctx, Vec::new()));
+        let Some(bound) = &plan.bound else {
+            return Ok(ctx);
         };
-        let values = param_values(params, periods);
-        if wanted.contains("geo_units") || wanted.contains("geo_codes") {
-            self.register_geography(&ctx, params)?;
+        if plan.geography {
+            self.register_geography(&ctx, &bound.params)?;
         }
-        let periods_table = periods_table(periods)?;
+        let periods_table = periods_table(&bound.periods)?;
         ctx.register_table("periods", periods_table)
             .map_err(datafusion_error("registering periods"))?;
-        for (name, sql) in views.iter().filter(|(v, _)| wanted.contains(*v)) {
+        for (name, sql) in &plan.views {
             let context = format!("{}: view {name}", PRELUDE.file);
             let df = ctx
                 .sql_with_options(sql, read_only())
                 .await
-                .and_then(|df| df.with_param_values(as_param_values(&values)))
+                .and_then(|df| df.with_param_values(as_param_values(&bound.values)))
                 .map_err(datafusion_error(context.clone()))?;
             ctx.register_table(*name, df.into_view())
                 .map_err(datafusion_error(context))?;
         }
-        Ok((ctx, values))
+        Ok(ctx)
+    }
+
+    /// Runs a plan in a session of its own.
+    pub async fn run(&self, plan: &Plan) -> Result<ResultTable, Error> {
+        let ctx = self.session(plan).await?;
+        run(&ctx, plan).await
     }
 
     /// Runs a figure of the catalogue: its published columns (the internal ones are not
@@ -548,25 +362,7 @@ impl<'s> Engine<'s> {
                 query.name
             )));
         }
-        let mut params = params.clone();
-        if let Some(level) = query.fixed_level {
-            params.level = level;
-        }
-        let periods: Vec<Period> = match query.over {
-            Over::Period => vec![params.period],
-            Over::Quarters(n) => (0..n)
-                .rev()
-                .map(|back| params.period.quarters_back(back))
-                .collect(),
-        };
-        let (ctx, mut values) = self.session(query.text, Some((&params, &periods))).await?;
-        for (name, value) in &mut values {
-            if name == "disclosure" {
-                *value = ScalarValue::Boolean(Some(internal));
-            }
-        }
-        let keep = |name: &str| internal || !internal_column(name);
-        run(&ctx, query.text, &values, query.file, &keep).await
+        self.run(&planner::figure(query, params, internal)?).await
     }
 
     /// Runs an analyst's read-only SQL; with `params`, the prelude views and `$start`, `$end`,
@@ -582,12 +378,7 @@ impl<'s> Engine<'s> {
         params: Option<&Params>,
         what: &str,
     ) -> Result<ResultTable, Error> {
-        refuse_writes(text, what)?;
-        let periods = params.map(|p| vec![p.period]).unwrap_or_default();
-        let (ctx, values) = self
-            .session(text, params.map(|p| (p, periods.as_slice())))
-            .await?;
-        run(&ctx, text, &values, what, &|_| true).await
+        self.run(&planner::statement(text, params, what)?).await
     }
 
     /// The tables a statement can read: the store's, the optional ones it stands in for
@@ -645,38 +436,6 @@ fn periods_table(periods: &[Period]) -> Result<Arc<MemTable>, Error> {
         .map_err(datafusion_error("registering periods"))
 }
 
-/// The parameters of a run. For a trend, S and E are the first day of its first quarter
-/// and the last day of its last; D and the year stay those of the period asked.
-fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue)> {
-    let start = periods.first().map_or(params.period.start(), Period::start);
-    let end = periods.last().map_or(params.period.end(), Period::end);
-    let year_start = NaiveDate::from_ymd_opt(params.period.end().year(), 1, 1).expect("1 January");
-    vec![
-        ("start".into(), date_value(start)),
-        ("end".into(), date_value(end)),
-        ("as_of".into(), date_value(params.period.as_of())),
-        (
-            "year".into(),
-            ScalarValue::Int64(Some(i64::from(params.period.end().year()))),
-        ),
-        ("year_start".into(), date_value(year_start)),
-        (
-            "level".into(),
-            ScalarValue::Utf8(Some(params.level.as_str().into())),
-        ),
-        (
-            "scope".into(),
-            ScalarValue::Utf8(Some(params.scope.clone().unwrap_or_default())),
-        ),
-        (
-            "geography_day".into(),
-            ScalarValue::Date32(params.geography_day()),
-        ),
-        // Whether a figure computes its internal columns (the disclosure stage's).
-        ("disclosure".into(), ScalarValue::Boolean(Some(false))),
-    ]
-}
-
 fn as_param_values(values: &[(String, ScalarValue)]) -> datafusion::common::ParamValues {
     values
         .iter()
@@ -685,24 +444,19 @@ fn as_param_values(values: &[(String, ScalarValue)]) -> datafusion::common::Para
         .into()
 }
 
-/// Runs `sql` and gives the columns `keep` takes (the optimizer then leaves the others
-/// uncomputed).
-async fn run(
-    ctx: &SessionContext,
-    sql: &str,
-    values: &[(String, ScalarValue)],
-    what: &str,
-    keep: &dyn Fn(&str) -> bool,
-) -> Result<ResultTable, Error> {
+/// Runs the plan's statement and gives the columns it keeps (the optimizer then leaves the
+/// others uncomputed).
+async fn run(ctx: &SessionContext, plan: &Plan) -> Result<ResultTable, Error> {
+    let (sql, what) = (plan.sql.as_str(), plan.what.as_str());
     let df = ctx
         .sql_with_options(sql, read_only())
         .await
         .map_err(|e| sql_error(what, sql, e))?;
-    let df = if values.is_empty() {
-        df
-    } else {
-        df.with_param_values(as_param_values(values))
-            .map_err(|e| sql_error(what, sql, e))?
+    let df = match &plan.bound {
+        Some(bound) => df
+            .with_param_values(as_param_values(&bound.values))
+            .map_err(|e| sql_error(what, sql, e))?,
+        None => df,
     };
     let names: Vec<String> = df
         .schema()
@@ -710,13 +464,13 @@ async fn run(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let df = if names.iter().all(|n| keep(n)) {
+    let df = if names.iter().all(|n| plan.keeps(n)) {
         df
     } else {
         let kept: Vec<&str> = names
             .iter()
             .map(String::as_str)
-            .filter(|n| keep(n))
+            .filter(|n| plan.keeps(n))
             .collect();
         df.select_columns(&kept)
             .map_err(|e| sql_error(what, sql, e))?
@@ -724,117 +478,6 @@ async fn run(
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(|e| sql_error(what, sql, e))?;
     Ok(ResultTable { schema, batches })
-}
-
-/// The operators one statement may hold. DataFusion plans an expression by recursion and
-/// simplifies a chain of `OR` or `AND` in time that grows with the square of its length
-/// (4,000 terms take a few seconds), so a longer statement is refused before it is parsed,
-/// rather than running for an hour or overflowing a stack.
-pub const MAX_OPERATORS: usize = 5_000;
-
-/// The operators of a statement that chain expressions into deep trees: `AND`, `OR`, `NOT`
-/// and arithmetic (a comparison takes two operands and ends a chain), counted from its
-/// tokens, since the tokenizer does not recurse.
-fn operator_count(sql: &str) -> Option<usize> {
-    use datafusion::sql::sqlparser::dialect::GenericDialect;
-    use datafusion::sql::sqlparser::keywords::Keyword;
-    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&GenericDialect {}, sql).tokenize().ok()?;
-    Some(
-        tokens
-            .iter()
-            .filter(|t| match t {
-                Token::Word(w) => matches!(w.keyword, Keyword::AND | Keyword::OR | Keyword::NOT),
-                Token::Plus
-                | Token::Minus
-                | Token::Mul
-                | Token::Div
-                | Token::Mod
-                | Token::StringConcat => true,
-                _ => false,
-            })
-            .count(),
-    )
-}
-
-/// Refuses anything but a query, before DataFusion sees it; SQLOptions guard again.
-fn refuse_writes(sql: &str, what: &str) -> Result<(), Error> {
-    if let Some(operators) = operator_count(sql).filter(|n| *n > MAX_OPERATORS) {
-        return Err(Error::Usage(format!(
-            "the statement holds {operators} operators (AND, OR, NOT, arithmetic); hubstat plans at most {MAX_OPERATORS} in one statement: write a long list of values as `column IN (value, value, ...)`, which has no such limit"
-        )));
-    }
-    let statements = DFParser::parse_sql(sql).map_err(|e| sql_error(what, sql, e))?;
-    if statements.len() != 1 {
-        return Err(Error::Usage(format!(
-            "hubstat sql runs one query at a time; this text holds {}",
-            statements.len()
-        )));
-    }
-    let statement = match &statements[0] {
-        DFStatement::Explain(e) => e.statement.as_ref(),
-        other => other,
-    };
-    let keyword = match statement {
-        DFStatement::Statement(s) => match s.as_ref() {
-            Statement::Query(q) => match q.body.as_ref() {
-                SetExpr::Insert(_) => "INSERT".to_string(),
-                SetExpr::Update(_) => "UPDATE".to_string(),
-                SetExpr::Delete(_) => "DELETE".to_string(),
-                SetExpr::Merge(_) => "MERGE".to_string(),
-                _ => return Ok(()),
-            },
-            _ => first_keyword(sql),
-        },
-        _ => first_keyword(sql),
-    };
-    Err(Error::Usage(format!(
-        "{keyword} is refused: hubstat sql only reads (SELECT, WITH, VALUES, EXPLAIN); nothing was run or written"
-    )))
-}
-
-/// The statement's first word, past space and comments.
-fn first_keyword(sql: &str) -> String {
-    use datafusion::sql::sqlparser::dialect::GenericDialect;
-    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
-    let tokens = Tokenizer::new(&GenericDialect {}, sql)
-        .tokenize()
-        .unwrap_or_default();
-    tokens
-        .iter()
-        .find_map(|t| match t {
-            Token::Word(w) => Some(w.value.to_uppercase()),
-            Token::Whitespace(_) => None,
-            other => Some(other.to_string()),
-        })
-        .unwrap_or_default()
-}
-
-/// A SQL error with the place it points at, when DataFusion knows it:
-/// `line:column`, the line itself and a caret under the problem.
-fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
-    let location = e
-        .diagnostic()
-        .and_then(|d| d.span)
-        .map(|s| (s.start.line as usize, s.start.column as usize))
-        .or_else(|| parser_location(&e.to_string()));
-    let context = match location {
-        Some((line, column)) if line > 0 => {
-            let text = sql.lines().nth(line - 1).unwrap_or_default();
-            let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
-            format!("{what}:{line}:{column}: SQL error\n  {text}\n  {caret}")
-        }
-        _ if exhausted(&e) => format!(
-            "{what}: the query needs more memory than --memory-limit lets it reserve: raise it (for example --memory-limit 4G; the default is 2G)"
-        ),
-        _ => format!("{what}: SQL error"),
-    };
-    Error::query(context, e)
-}
-
-/// Whether the memory pool refused the query, whatever wraps that.
-fn exhausted(e: &DataFusionError) -> bool {
-    matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
 }
 
 /// Whether `error` is a query the memory pool refused: one that may answer when run alone.
@@ -845,14 +488,6 @@ pub fn refused_for_memory(error: &Error) -> bool {
             .is_some_and(exhausted),
         _ => false,
     }
-}
-
-/// sqlparser says `... at Line: 1, Column: 8`.
-fn parser_location(message: &str) -> Option<(usize, usize)> {
-    let rest = &message[message.find("Line: ")? + 6..];
-    let (line, rest) = rest.split_once(", Column: ")?;
-    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some((line.trim().parse().ok()?, column.parse().ok()?))
 }
 
 /// The URL of a file, taken as it is named: `[`, `?`, `*`, `#`, `%` and spaces are part of

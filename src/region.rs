@@ -1,10 +1,7 @@
-//! Takes a level name or a region code from the user and gives a `RegionLevel` or a checked
-//! scope: the levels figures are grouped by and the region codes that narrow them.
+//! Takes a level name or a region code and gives a `RegionLevel`, by its name or by the
+//! level of its code: the levels figures are grouped by.
 
 use std::fmt;
-
-use crate::diagnostics::Error;
-use crate::store::Store;
 
 /// The level a figure is grouped by, from the top (national) down (emd).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
@@ -44,23 +41,4 @@ impl fmt::Display for RegionLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Checks a scope given with `--region`: 2, 5 or 10 digits, and a 시도, 시군구 or 읍면동
-/// code that exists in the regions table.
-pub fn check_scope(code: &str, store: &Store) -> Result<String, Error> {
-    if !code.bytes().all(|b| b.is_ascii_digit()) || RegionLevel::of_code(code).is_none() {
-        return Err(Error::Usage(format!(
-            "--region {code}: a region is a 2-digit 시도, 5-digit 시군구 or 10-digit 읍면동 code"
-        )));
-    }
-    if !store.has_region(code)? {
-        return Err(Error::Usage(format!(
-            "--region {code}: no such region in {}",
-            store
-                .table("regions")
-                .map_or("the regions", |t| t.source.file.as_str())
-        )));
-    }
-    Ok(code.to_string())
 }

@@ -8,13 +8,14 @@ use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
+use crate::catalogue::{FIGURES, PRELUDE, Params, QueryFile, figure};
 use crate::diagnostics::Error;
 use crate::geography::Geography;
 use crate::load::Format;
 use crate::output::ResultTable;
 use crate::packs::SharedFigures;
 use crate::period::{Period, days, format_date};
-use crate::query::{Engine, FIGURES, Over, PRELUDE, Params, QueryFile, figure, refused_for_memory};
+use crate::query::{Engine, refused_for_memory};
 use crate::region::RegionLevel;
 use crate::store::{Store, bytes_sha256};
 use crate::template::{CellFormat, ChartKind, SheetKind, SheetSpec, Template};
@@ -167,6 +168,8 @@ pub struct Report<'t> {
     pub disclosure: Option<crate::disclosure::Note>,
     /// How many relations the consistency checks verified; `None` until they run.
     pub checked: Option<usize>,
+    /// What computing it has to tell the user.
+    pub notes: Vec<String>,
 }
 
 impl Report<'_> {
@@ -481,11 +484,13 @@ pub async fn build<'t>(
         |query, level, period| compute_one(engine, query, level, period, ask),
     )
     .await?;
-    if again > 0 {
-        eprintln!(
-            "note: {again} figures computed again one at a time: the memory pool (--memory-limit) could not hold them beside others"
-        );
-    }
+    let notes = if again > 0 {
+        vec![format!(
+            "{again} figures computed again one at a time: the memory pool (--memory-limit) could not hold them beside others"
+        )]
+    } else {
+        Vec::new()
+    };
     let mut sheets = Vec::new();
     let mut used: Vec<&'static QueryFile> = Vec::new();
     let mut use_query = |q: &'static QueryFile| {
@@ -528,10 +533,7 @@ pub async fn build<'t>(
                 } else {
                     Rows::default()
                 };
-                let first = match query.over {
-                    Over::Period => period,
-                    Over::Quarters(n) => period.quarters_back(n - 1),
-                };
+                let first = query.first_period(period);
                 let note = rebased_note(&rebased, geography_day, first, period);
                 sheets.push(SheetData::Table {
                     spec,
@@ -614,6 +616,7 @@ pub async fn build<'t>(
         rebased,
         disclosure: None,
         checked: None,
+        notes,
     })
 }
 

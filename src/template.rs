@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::catalogue::figure;
 use crate::diagnostics::Error;
-use crate::query::figure;
 use crate::region::RegionLevel;
 
 /// The templates that come with hubstat; a file of the same name in the templates folder

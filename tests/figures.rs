@@ -76,7 +76,7 @@ fn trend() {
 /// day: tests/figures/recode.
 #[test]
 fn across_a_recode() {
-    for figure in &hubstat::query::FIGURES {
+    for figure in &hubstat::catalogue::FIGURES {
         run_file_on(
             &format!("tests/figures/recode/{}.test", figure.name),
             "tests/figures/recode/data",
@@ -87,7 +87,7 @@ fn across_a_recode() {
 /// Every figure has a test file, and every test file a figure.
 #[test]
 fn every_figure_is_tested() {
-    for figure in &hubstat::query::FIGURES {
+    for figure in &hubstat::catalogue::FIGURES {
         let path = root().join(format!("tests/figures/{}.test", figure.name));
         assert!(path.is_file(), "{} has no hand-worked test", figure.name);
     }

@@ -4,8 +4,9 @@
 use std::fs;
 
 use calamine::{Data, Reader, Xlsx};
+use hubstat::catalogue::{FIGURES, Params};
 use hubstat::period::Period;
-use hubstat::query::{Engine, FIGURES, Params};
+use hubstat::query::Engine;
 use hubstat::region::RegionLevel;
 
 use crate::support::{TODAY, assert_fails, code, hubstat, sample, stderr, stdout};

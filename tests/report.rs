@@ -6,8 +6,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, DataType, Reader, Xlsx};
+use hubstat::catalogue::{Params, figure};
 use hubstat::period::Period;
-use hubstat::query::{Engine, Params, figure};
+use hubstat::query::Engine;
 use hubstat::region::RegionLevel;
 use hubstat::report::Value;
 use hubstat::template::{SheetKind, Template};
@@ -171,7 +172,7 @@ fn check_tables(xlsx: &Path, template: &Template, scope: Option<&str>, audit: &P
         let rows = expected_rows(&engine, query, level, scope);
         expected.extend(rows);
         // The columns of the query, to find each shown column's value.
-        let params_columns = hubstat::query::figure(query).unwrap();
+        let params_columns = hubstat::catalogue::figure(query).unwrap();
         let table_columns = {
             let runtime = tokio::runtime::Runtime::new().unwrap();
             let p = Params {

@@ -98,7 +98,7 @@ fn the_store_gives_the_same_figures_as_the_files() {
         "--store",
         store_arg,
     ]);
-    for figure in hubstat::query::FIGURES.iter().map(|f| f.name) {
+    for figure in hubstat::catalogue::FIGURES.iter().map(|f| f.name) {
         for (level, period) in [("national", "2020Q3"), ("sido", "2020-11"), ("emd", "2020")] {
             let base = ["query", figure, "--period", period, "--level", level];
             let straight =

@@ -7,13 +7,13 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::{output_format, rebase_scope, runtime, store_options, write_output};
+use crate::catalogue::{Params, figure_named};
 use crate::cli::{DataArgs, DiffArgs};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, ExitStatus, print_notes};
 use crate::diff::{self, Ask, Revisions};
 use crate::geography::{Geography, regions_of};
 use crate::output::{self, OutputFormat, Sheet};
-use crate::query::{Engine, EngineOptions, Params, figure_named};
-use crate::region::check_scope;
+use crate::query::{Engine, EngineOptions};
 use crate::store::{MANIFEST, Store, rejected_summary};
 
 /// Rows a worksheet holds below its header.
@@ -57,7 +57,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
     let keyed = new.history()?.with_rows_of(&old_regions);
     let old = Engine::with_history(&old_store, options, keyed)?;
     let scope = match &args.scope.region {
-        Some(code) => Some(check_scope(code, new_store)?),
+        Some(code) => Some(new_store.check_scope(code)?),
         None => None,
     };
     let mut params = Params {
@@ -73,9 +73,8 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
         rows: args.rows,
     };
     let revisions = runtime()?.block_on(diff::revisions(&old, &new, &ask))?;
-    for note in &revisions.notes {
-        eprintln!("note: {note}");
-    }
+    print_notes(old.take_notes().into_iter().chain(new.take_notes()));
+    print_notes(revisions.notes.iter().cloned());
     let bytes = render(&revisions, &ask, args, format)?;
     write_output(&args.output, &bytes)?;
     eprintln!("{}", summary(&revisions, &ask));
@@ -102,7 +101,9 @@ fn open_side(path: &Path, args: &DiffArgs) -> Result<Store, Error> {
         regions: None,
         today: None,
     };
-    Store::open(&store_options(&data))
+    let store = Store::open(&store_options(&data))?;
+    print_notes(store.notes.iter().cloned());
+    Ok(store)
 }
 
 /// Rows rejected in an export would make figures of a part of it: trouble, not a change.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::{store_options, write_stdout};
 use crate::cli::ImportArgs;
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, ExitStatus, print_notes};
 use crate::store::Store;
 
 pub fn run(args: &ImportArgs) -> Result<ExitStatus, Error> {
@@ -15,6 +15,7 @@ pub fn run(args: &ImportArgs) -> Result<ExitStatus, Error> {
         ));
     }
     let store = Store::open(&store_options(&args.data))?;
+    print_notes(store.notes.iter().cloned());
     let mut out = String::new();
     let _ = writeln!(out, "store {}", store.dir.display());
     for t in &store.tables {

@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 
 use super::write_stdout;
+use crate::catalogue::FIGURES;
 use crate::cli::ListArgs;
 use crate::diagnostics::{Error, ExitStatus};
-use crate::query::FIGURES;
 use crate::template::{BUILT_IN, Template};
 
 pub fn run(args: &ListArgs) -> Result<ExitStatus, Error> {

@@ -13,13 +13,13 @@ mod synth;
 
 use std::io::{self, IsTerminal, Write};
 
+use crate::catalogue::Params;
 use crate::cli::{Command, DataArgs, EngineArgs, FigureArgs, OutputArgs, PeriodArgs};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, ExitStatus, print_notes};
 use crate::output::{self, OutputFormat, ResultTable};
 use crate::period::{Period, days};
 use crate::progress::Progress;
-use crate::query::{Engine, EngineOptions, Params};
-use crate::region::check_scope;
+use crate::query::{Engine, EngineOptions};
 use crate::store::{Store, StoreOptions};
 
 pub fn run(command: Command) -> Result<ExitStatus, Error> {
@@ -69,7 +69,9 @@ fn today(args: &DataArgs) -> i32 {
 
 /// Opens the store of a command that computes figures, brought up to date with its export.
 fn open_store(args: &DataArgs) -> Result<Store, Error> {
-    Store::open(&store_options(args))
+    let store = Store::open(&store_options(args))?;
+    print_notes(store.notes.iter().cloned());
+    Ok(store)
 }
 
 fn engine_options(args: &EngineArgs) -> EngineOptions {
@@ -96,7 +98,7 @@ impl FigureArgs {
             return Ok(None);
         };
         let scope = match &self.scope.region {
-            Some(code) => Some(check_scope(code, store)?),
+            Some(code) => Some(store.check_scope(code)?),
             None => None,
         };
         Ok(Some(Params {

@@ -6,13 +6,14 @@ use std::io::IsTerminal;
 use super::{engine_options, open_store, output_format, rebase_scope, runtime, write_result};
 use crate::cli::OutputArgs;
 use crate::cli::{QueryArgs, SqlArgs};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, ExitStatus, print_notes};
 use datafusion::arrow::array::{ArrayRef, BooleanArray};
 
+use crate::catalogue::cells::ColumnClass;
+use crate::catalogue::{Params, QueryFile, figure_named, internal_column};
 use crate::disclosure::{self, Rule};
-use crate::figure_cells::{self, ColumnClass};
 use crate::output::{ResultTable, text_column};
-use crate::query::{Engine, Params, QueryFile, figure_named, internal_column};
+use crate::query::Engine;
 use crate::report::Rows;
 use crate::shell::{Mode, Shell};
 
@@ -38,6 +39,7 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
     } else {
         runtime()?.block_on(engine.figure(query, &params))?
     };
+    print_notes(engine.take_notes());
     write_result(&table, &args.output, query.name)?;
     Ok(ExitStatus::Success)
 }
@@ -53,7 +55,7 @@ fn flagged(
 ) -> Result<ResultTable, Error> {
     let rows = Rows::from_result(full)?;
     let marks = disclosure::protect_table(query.name, &rows, period, rule)?;
-    let cells = figure_cells::of(query)?;
+    let cells = query.cells()?;
     let table = full.project(|name| !internal_column(name));
     // The batches' own schema: DataFusion may give views where the plan says strings.
     let schema = table
@@ -116,6 +118,7 @@ pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
     match run {
         SqlRun::Query(text) => {
             let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
+            print_notes(engine.take_notes());
             write_result(&table, &args.output, "query")?;
             Ok(ExitStatus::Success)
         }

@@ -8,18 +8,18 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 
 use super::{engine_options, open_store, rebase_scope, runtime, write_stdout};
+use crate::catalogue::Params;
+use crate::catalogue::figure;
 use crate::cli::{Each, ReportArgs, Sdc, SdcArgs};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, ExitStatus, print_notes};
 use crate::disclosure::{self, Audit, Parents, Rule};
 use crate::geography::Geography;
 use crate::output::{write_atomically, write_private};
 use crate::packs::SharedFigures;
 use crate::period::days;
 use crate::progress::Progress;
-use crate::query::figure;
-use crate::query::{Engine, Params};
+use crate::query::Engine;
 use crate::region::RegionLevel;
-use crate::region::check_scope;
 use crate::render::{chart_image, workbook};
 use crate::report;
 use crate::report::Value;
@@ -83,7 +83,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
     let generated_at = generated_at(args)?;
     let store = open_store(&args.data)?;
     let scope = match &args.region {
-        Some(code) => Some(check_scope(code, &store)?),
+        Some(code) => Some(store.check_scope(code)?),
         None => None,
     };
     let engine = Engine::new(&store, engine_options(&args.engine))?;
@@ -120,6 +120,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
                 runtime.block_on(report::build(&template, &store, &engine, asked, &|sheet| {
                     bar.set_message(format!("report {}: {sheet}", template.name))
                 }))?;
+            print_notes(report.notes.iter().cloned());
             bar.set_message("protecting small counts");
             let mut reports = [report];
             let audit = protection.apply(&mut reports)?;
@@ -140,6 +141,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
             &protection,
         ))?,
     };
+    print_notes(engine.take_notes());
     let mut out = String::new();
     for path in &written {
         let _ = writeln!(out, "{}", path.display());
@@ -302,6 +304,7 @@ async fn write_packs(
         bar.inc(1);
     }
     bar.finish_and_clear();
+    print_notes(reports.iter().flat_map(|r| r.notes.iter().cloned()));
     // Every pack of the run is protected as one problem, then written.
     let audit = protection.apply(&mut reports)?;
     let mut written = Vec::new();

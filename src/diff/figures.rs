@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use datafusion::arrow::datatypes::DataType;
 
 use super::Ask;
+use crate::catalogue::{FIGURES, NAME_COLUMNS, QueryFile, REGION_NAME};
 use crate::diagnostics::Error;
 use crate::output::ResultTable;
-use crate::query::{Engine, FIGURES, QueryFile};
+use crate::query::Engine;
 
 /// One value of a figure that differs between the exports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,19 +28,6 @@ pub struct FigureChange {
     /// text, or a value that is null on one side.
     pub change: String,
 }
-
-/// The column past the region that tells a figure's rows apart, where it has one.
-fn key_column(figure: &str) -> Option<&'static str> {
-    match figure {
-        "trend" => Some("quarter"),
-        "targets" => Some("metric"),
-        "teams_below_standard" => Some("team_id"),
-        _ => None,
-    }
-}
-
-/// Columns that name a row's region rather than give a value of the figure.
-const NAMES: [&str; 2] = ["region_name", "sgg_name"];
 
 /// Every figure asked for, computed on both sides and compared; with notes on figures an
 /// export cannot compute.
@@ -100,10 +88,14 @@ fn rows_of(figure: &str, table: &ResultTable) -> Result<Rows, Error> {
     let fields = table.schema.fields();
     let position = |name: &str| fields.iter().position(|f| f.name() == name);
     let code = position("region_code").expect("every figure has region_code");
-    let name = position("region_name").expect("every figure has region_name");
-    let key = key_column(figure).and_then(position);
+    let name = position(REGION_NAME).expect("every figure has region_name");
+    let key = crate::catalogue::figure(figure)
+        .and_then(|f| f.row_key)
+        .and_then(position);
     let values: Vec<usize> = (0..fields.len())
-        .filter(|i| *i != code && Some(*i) != key && !NAMES.contains(&fields[*i].name().as_str()))
+        .filter(|i| {
+            *i != code && Some(*i) != key && !NAME_COLUMNS.contains(&fields[*i].name().as_str())
+        })
         .collect();
     let mut rows = BTreeMap::new();
     for row in table.text_rows()? {

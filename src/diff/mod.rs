@@ -10,8 +10,9 @@ mod tables;
 pub use figures::FigureChange;
 pub use rows::{RegionCount, RowChange, TableCount};
 
+use crate::catalogue::{Params, QueryFile};
 use crate::diagnostics::Error;
-use crate::query::{Engine, Params, QueryFile};
+use crate::query::Engine;
 
 /// What is compared.
 #[derive(Debug, Clone)]

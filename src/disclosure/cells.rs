@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::problem::{Cell, Relation};
+use crate::catalogue::cells::{ColumnClass, FigureCells, Households};
+use crate::catalogue::{Over, QueryFile, figure};
 use crate::diagnostics::Error;
-use crate::figure_cells::{self, ColumnClass, FigureCells, Households};
 use crate::period::Period;
-use crate::query::{Over, QueryFile, figure};
 use crate::report::{Report, Rows, SheetData, Value};
 
 /// A published count: the figure column it is, the period, the region.
@@ -262,7 +262,7 @@ impl RunCells {
                     } => {
                         let name = spec.query.as_ref().expect("a table has a query").get_ref();
                         let query = figure(name).expect("checked by the template");
-                        let cells = figure_cells::of(query)?;
+                        let cells = query.cells()?;
                         if cells.list {
                             continue;
                         }
@@ -300,7 +300,7 @@ impl RunCells {
                     } => {
                         for (i, (row, from)) in spec.rows.iter().zip(sources).enumerate() {
                             let query = figure(row.query.get_ref()).expect("checked");
-                            let cells = figure_cells::of(query)?;
+                            let cells = query.cells()?;
                             for (p, rows) in from.iter().enumerate() {
                                 if rows.rows.is_empty() {
                                     continue;
@@ -336,7 +336,7 @@ impl RunCells {
     /// its rows at one level with no total, so that only the rows' own sums relate them.
     pub fn of_table(figure_name: &str, rows: &Rows, period: Period) -> Result<RunCells, Error> {
         let query = figure(figure_name).expect("a figure of the catalogue");
-        let cells = figure_cells::of(query)?;
+        let cells = query.cells()?;
         let mut run = RunCells::default();
         if cells.list {
             return Ok(run);
@@ -345,7 +345,7 @@ impl RunCells {
             .columns
             .iter()
             .map(String::as_str)
-            .filter(|c| !crate::query::internal_column(c))
+            .filter(|c| !crate::catalogue::internal_column(c))
             .collect();
         for row in 0..rows.rows.len() {
             let at = RowAt {

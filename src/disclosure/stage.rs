@@ -196,7 +196,7 @@ pub fn protect_table(
     let printed = rows
         .columns
         .iter()
-        .filter(|c| !crate::query::internal_column(c))
+        .filter(|c| !crate::catalogue::internal_column(c))
         .count();
     let mut marks = vec![vec![""; printed]; rows.rows.len()];
     let mut hidden_keys = std::collections::HashSet::new();

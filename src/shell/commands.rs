@@ -6,9 +6,9 @@ use std::path::Path;
 use datafusion::arrow::datatypes::DataType;
 
 use super::{Mode, Shell};
+use crate::catalogue::{FIGURES, view_names};
 use crate::diagnostics::Error;
 use crate::output::{ResultTable, text_column};
-use crate::query::{FIGURES, view_names};
 
 /// What the shell does after a command.
 pub enum Next {

@@ -10,9 +10,10 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Chain, Error, ExitStatus};
+use crate::catalogue::Params;
+use crate::diagnostics::{Chain, Error, ExitStatus, print_notes};
 use crate::output::{self, OutputFormat, ResultTable};
-use crate::query::{Engine, Params};
+use crate::query::Engine;
 use statements::{Part, Statement, split};
 
 /// How results are written.
@@ -135,6 +136,7 @@ impl<'e, 's> Shell<'e, 's> {
         } else {
             Some(self.runtime.block_on(query))
         };
+        print_notes(self.engine.take_notes());
         match result {
             Some(table) => self.write(&table?),
             None => {

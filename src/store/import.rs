@@ -88,7 +88,11 @@ impl Found {
     }
 }
 
-fn found_sources(data: &Path, regions: Option<&Path>) -> Result<Vec<Found>, Error> {
+fn found_sources(
+    data: &Path,
+    regions: Option<&Path>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Found>, Error> {
     let mut files = find_files(data)?;
     if let Some(given) = regions {
         if !given.is_file() {
@@ -98,10 +102,10 @@ fn found_sources(data: &Path, regions: Option<&Path>) -> Result<Vec<Found>, Erro
             Some(own) => own.display().to_string(),
             None => "the built-in regions".to_string(),
         };
-        eprintln!(
-            "note: regions from {} (--regions), instead of {instead}",
+        notes.push(format!(
+            "regions from {} (--regions), instead of {instead}",
             given.display()
-        );
+        ));
         files[0] = Some(given.to_path_buf());
     }
     let mut found = Vec::new();
@@ -396,10 +400,15 @@ fn remove_unreferenced(dir: &Path, manifest: &Manifest) {
 
 /// Brings the store in `dir` up to date with `data`: stages the tables whose files changed,
 /// runs the rules across tables when any did, then swaps the manifest in. Runs under the
-/// store's lock.
-pub(super) fn import(dir: &Path, data: &Path, options: &StoreOptions) -> Result<(), Error> {
+/// store's lock. Gives what the user should be told.
+pub(super) fn import(
+    dir: &Path,
+    data: &Path,
+    options: &StoreOptions,
+) -> Result<Vec<String>, Error> {
     let old = Manifest::read(dir)?.ok();
-    let found = found_sources(data, options.regions.as_deref())?;
+    let mut notes = Vec::new();
+    let found = found_sources(data, options.regions.as_deref(), &mut notes)?;
     let encoding = format!("{:?}", options.encoding);
     let same_encoding = old.as_ref().is_some_and(|m| m.encoding == encoding);
     let mut entries: Vec<Option<TableEntry>> = Vec::new();
@@ -429,7 +438,7 @@ pub(super) fn import(dir: &Path, data: &Path, options: &StoreOptions) -> Result<
             manifest.tables = refreshed;
             manifest.write(dir)?;
         }
-        return Ok(());
+        return Ok(notes);
     }
     let mut staged = stage_all(dir, jobs, options.encoding, &options.progress)?.into_iter();
     let mut tables: Vec<TableEntry> = entries
@@ -468,5 +477,5 @@ pub(super) fn import(dir: &Path, data: &Path, options: &StoreOptions) -> Result<
     };
     manifest.write(dir)?;
     remove_unreferenced(dir, &manifest);
-    Ok(())
+    Ok(notes)
 }

@@ -22,6 +22,7 @@ use crate::contract::{Table, table_named};
 use crate::diagnostics::Error;
 use crate::load::{Encoding, Source};
 use crate::progress::Progress;
+use crate::region::RegionLevel;
 pub use folders::{KeptStore, default_store_dir, kept_stores};
 pub use manifest::{MANIFEST, Manifest, TableEntry};
 use read::{StoredRows, read_problems};
@@ -67,6 +68,8 @@ pub struct Store {
     pub tables: Vec<StoredTable>,
     /// The export folder as the user named it this time.
     data: Option<PathBuf>,
+    /// What opening it has to tell the user (regions taken from `--regions`).
+    pub notes: Vec<String>,
     _lock: Option<File>,
     _temporary: Option<tempfile::TempDir>,
 }
@@ -131,26 +134,30 @@ fn lock_file(dir: &Path) -> Result<Option<File>, Error> {
 }
 
 /// Brings the store in `dir` up to date with its export under the exclusive lock, and makes
-/// it again when files it names were damaged since; gives the lock, released.
-fn import_locked(dir: &Path, data: &Path, options: &StoreOptions) -> Result<Option<File>, Error> {
+/// it again when files it names were damaged since; gives the lock, released, and the notes.
+fn import_locked(
+    dir: &Path,
+    data: &Path,
+    options: &StoreOptions,
+) -> Result<(Option<File>, Vec<String>), Error> {
     let lock_error = |e| Error::io(dir.join(LOCK), e);
     fs::create_dir_all(dir.join(TABLES_DIR)).map_err(|e| Error::io(dir, e))?;
     let lock = lock_file(dir)?;
     if let Some(lock) = &lock {
         lock.lock().map_err(lock_error)?;
     }
-    import::import(dir, data, options)?;
+    let mut notes = import::import(dir, data, options)?;
     if let Ok(Ok(manifest)) = Manifest::read(dir)
         && schemas::check_store(dir, &manifest).is_err()
     {
         let path = dir.join(manifest::MANIFEST);
         fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        import::import(dir, data, options)?;
+        notes.extend(import::import(dir, data, options)?);
     }
     if let Some(lock) = &lock {
         lock.unlock().map_err(lock_error)?;
     }
-    Ok(lock)
+    Ok((lock, notes))
 }
 
 impl Store {
@@ -181,7 +188,7 @@ impl Store {
                 ));
             }
         };
-        let lock = match &options.data {
+        let (lock, notes) = match &options.data {
             Some(data) => import_locked(&dir, data, options)?,
             None => {
                 if !dir.join(manifest::MANIFEST).is_file() {
@@ -190,7 +197,7 @@ impl Store {
                         "no store here: make one with `hubstat import --data DIR --store STORE`",
                     ));
                 }
-                lock_file(&dir)?
+                (lock_file(&dir)?, Vec::new())
             }
         };
         if let Some(lock) = &lock {
@@ -246,6 +253,7 @@ impl Store {
             manifest,
             tables,
             data: options.data.clone(),
+            notes,
             _lock: lock,
             _temporary: temporary,
         })
@@ -272,6 +280,24 @@ impl Store {
             rejected_keys: &entry.rejected_keys,
             duplicates: &[],
         }
+    }
+
+    /// Checks a scope given with `--region`: 2, 5 or 10 digits, and a 시도, 시군구 or 읍면동
+    /// code that exists in the regions table.
+    pub fn check_scope(&self, code: &str) -> Result<String, Error> {
+        if !code.bytes().all(|b| b.is_ascii_digit()) || RegionLevel::of_code(code).is_none() {
+            return Err(Error::Usage(format!(
+                "--region {code}: a region is a 2-digit 시도, 5-digit 시군구 or 10-digit 읍면동 code"
+            )));
+        }
+        if !self.has_region(code)? {
+            return Err(Error::Usage(format!(
+                "--region {code}: no such region in {}",
+                self.table("regions")
+                    .map_or("the regions", |t| t.source.file.as_str())
+            )));
+        }
+        Ok(code.to_string())
     }
 
     /// Whether some 읍면동 code of the regions starts with `code`.

@@ -2,8 +2,8 @@
 //! publication: each column's class (S, P, or a rate of two others), where the households
 //! behind a sensitive count are, and the sums and bounds its columns take part in.
 
+use super::QueryFile;
 use crate::diagnostics::Error;
-use crate::query::QueryFile;
 
 /// Where the distinct households behind a class-S column are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +130,7 @@ fn relation(text: &str, sign: &str) -> Option<RowRelation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::FIGURES;
+    use crate::catalogue::FIGURES;
 
     /// Every figure's declarations parse and name columns the figure gives (each internal
     /// column named as households is one of its output columns, checked by the report tests).
@@ -149,7 +149,7 @@ mod tests {
                 }
             }
         }
-        let visits = of(crate::query::figure("visits").unwrap()).unwrap();
+        let visits = of(crate::catalogue::figure("visits").unwrap()).unwrap();
         assert_eq!(
             visits.class("visits_office"),
             Some(&ColumnClass::Sensitive {
