@@ -23,7 +23,6 @@ pub mod disclosure;
 pub mod geography;
 pub mod load;
 pub mod output;
-pub mod packs;
 pub mod period;
 pub mod planner;
 pub mod progress;

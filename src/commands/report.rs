@@ -15,7 +15,6 @@ use crate::diagnostics::{Error, ExitStatus, print_notes};
 use crate::disclosure::{self, Audit, Parents, Rule};
 use crate::geography::Geography;
 use crate::output::{write_atomically, write_private};
-use crate::packs::SharedFigures;
 use crate::period::days;
 use crate::progress::Progress;
 use crate::query::Engine;
@@ -23,6 +22,7 @@ use crate::region::RegionLevel;
 use crate::render::{chart_image, workbook};
 use crate::report;
 use crate::report::Value;
+use crate::report::packs::SharedFigures;
 use crate::template::{ProtectionSpec, RegionRule, Template};
 
 /// The time a report says it was made: `--generated-at`, else SOURCE_DATE_EPOCH, else now.

@@ -8,12 +8,16 @@ use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
+pub mod memo;
+pub mod packs;
+
+use self::memo::FigureMemo;
+use self::packs::SharedFigures;
 use crate::catalogue::{FIGURES, PRELUDE, Params, QueryFile, figure};
 use crate::diagnostics::Error;
 use crate::geography::Geography;
 use crate::load::Format;
 use crate::output::ResultTable;
-use crate::packs::SharedFigures;
 use crate::period::{Period, days, format_date};
 use crate::query::{Engine, refused_for_memory};
 use crate::region::RegionLevel;
@@ -265,9 +269,6 @@ impl Report<'_> {
     }
 }
 
-/// Figures already computed in this report, by query, level and period.
-type Cache = HashMap<(&'static str, RegionLevel, String), Rows>;
-
 /// What every figure of a report is computed for, beyond its period and level.
 #[derive(Clone, Copy)]
 struct Ask<'a> {
@@ -319,7 +320,7 @@ async fn compute_one(
 /// once they are done, so that a report needs no more memory than its largest figure; the
 /// first other error, in the order wanted, ends the report. Gives how many were computed again.
 async fn prefetch<F, Fut>(
-    cache: &mut Cache,
+    memo: &FigureMemo,
     wanted: Vec<(&'static QueryFile, RegionLevel, Period)>,
     compute: F,
 ) -> Result<usize, Error>
@@ -332,8 +333,8 @@ where
     let todo: Vec<_> = wanted
         .into_iter()
         .filter(|(q, l, p)| {
-            let key = (q.name, *l, p.to_string());
-            !cache.contains_key(&key) && keys.insert(key)
+            let key = memo::key(q, *l, *p);
+            !memo.contains(&key) && keys.insert(key)
         })
         .collect();
     let results: Vec<Result<Rows, Error>> = futures::stream::iter(todo.iter().copied())
@@ -350,25 +351,25 @@ where
             }
             other => other?,
         };
-        cache.insert((query.name, level, period.to_string()), rows);
+        memo.insert(memo::key(query, level, period), rows);
     }
     Ok(again)
 }
 
 async fn compute(
     engine: &Engine<'_>,
-    cache: &mut Cache,
+    memo: &FigureMemo,
     query: &'static QueryFile,
     level: RegionLevel,
     period: Period,
     ask: Ask<'_>,
 ) -> Result<Rows, Error> {
-    let key = (query.name, level, period.to_string());
-    if let Some(rows) = cache.get(&key) {
-        return Ok(rows.clone());
+    let key = memo::key(query, level, period);
+    if let Some(rows) = memo.get(&key) {
+        return Ok(rows);
     }
     let rows = compute_one(engine, query, level, period, ask).await?;
-    cache.insert(key, rows.clone());
+    memo.insert(key, rows.clone());
     Ok(rows)
 }
 
@@ -477,9 +478,9 @@ pub async fn build<'t>(
         shared,
         internal,
     };
-    let mut cache = Cache::new();
+    let memo = FigureMemo::default();
     let again = prefetch(
-        &mut cache,
+        &memo,
         wanted_figures(template, scope_ref, scope_level, period),
         |query, level, period| compute_one(engine, query, level, period, ask),
     )
@@ -514,7 +515,7 @@ pub async fn build<'t>(
                     .level
                     .expect("checked by the template")
                     .resolve(scope_ref);
-                let rows = compute(engine, &mut cache, query, level, period, ask).await?;
+                let rows = compute(engine, &memo, query, level, period, ask).await?;
                 for column in &spec.columns {
                     if rows.index(column.column.get_ref()).is_none() {
                         return Err(template.error_at(
@@ -529,7 +530,7 @@ pub async fn build<'t>(
                 }
                 // A total row is a level above the sheet's rows: the report region's level.
                 let total = if spec.total && level > scope_level {
-                    compute(engine, &mut cache, query, scope_level, period, ask).await?
+                    compute(engine, &memo, query, scope_level, period, ask).await?
                 } else {
                     Rows::default()
                 };
@@ -553,7 +554,7 @@ pub async fn build<'t>(
                     let mut cells = [Value::Null, Value::Null, Value::Null];
                     let mut from: [Rows; 3] = Default::default();
                     for ((cell, source), p) in cells.iter_mut().zip(&mut from).zip(periods) {
-                        let rows = compute(engine, &mut cache, query, level, p, ask).await?;
+                        let rows = compute(engine, &memo, query, level, p, ask).await?;
                         let c = rows.index(row.column.get_ref()).ok_or_else(|| {
                             template.error_at(
                                 row.column.span(),
@@ -589,7 +590,7 @@ pub async fn build<'t>(
         None => "전국".to_string(),
         Some(code) => {
             let coverage = figure("coverage").expect("the catalogue has coverage");
-            let rows = compute(engine, &mut cache, coverage, scope_level, period, ask).await?;
+            let rows = compute(engine, &memo, coverage, scope_level, period, ask).await?;
             match rows.rows.first().map(|r| &r[1]) {
                 Some(Value::Text(name)) => format!("{code} {name}"),
                 _ => code.to_string(),
@@ -820,16 +821,16 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let mut cache = Cache::new();
+        let memo = FigureMemo::default();
         let again = runtime
-            .block_on(prefetch(&mut cache, wanted.clone(), compute))
+            .block_on(prefetch(&memo, wanted.clone(), compute))
             .unwrap();
         assert_eq!(most.get(), FIGURES_IN_FLIGHT);
         assert!(again > 0);
         assert_eq!(again, refused.get(), "each refused figure computed again");
-        assert_eq!(cache.len(), 4, "visits once");
+        assert_eq!(memo.len(), 4, "visits once");
         for (query, level, period) in &wanted {
-            let rows = &cache[&(query.name, *level, period.to_string())];
+            let rows = memo.get(&memo::key(query, *level, *period)).unwrap();
             assert_eq!(rows.columns, [query.name]);
         }
 
@@ -840,7 +841,7 @@ mod tests {
             }
         };
         let error = runtime
-            .block_on(prefetch(&mut Cache::new(), wanted, failing))
+            .block_on(prefetch(&FigureMemo::default(), wanted, failing))
             .unwrap_err();
         assert_eq!(error.to_string(), "staffing failed");
     }

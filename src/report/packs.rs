@@ -3,25 +3,23 @@
 //! packs share a single load and a single run of each query.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
+use super::memo::{self, FigureMemo};
+use super::{RebasedCode, Rows, Value, rebased_codes};
 use crate::catalogue::{Params, QueryFile};
 use crate::diagnostics::Error;
 use crate::geography::Geography;
 use crate::period::{Period, days};
 use crate::query::Engine;
 use crate::region::RegionLevel;
-use crate::report::{RebasedCode, Rows, Value, rebased_codes};
 use crate::store::Store;
-
-type Key = (&'static str, RegionLevel, String);
 
 /// Figures computed once for the parent scope, handed out per region.
 pub struct SharedFigures {
     /// The scope every figure is computed for: `None` for the nation.
     parent: Option<String>,
     geography: Geography,
-    computed: Mutex<HashMap<Key, Rows>>,
+    computed: FigureMemo,
     /// Each 읍면동 code's 시군구 in the geography: an 읍면동 row belongs to a pack when its
     /// code or its 시군구 starts with the pack's code, as the scope of a single report keeps it.
     sgg_of: HashMap<String, String>,
@@ -50,7 +48,7 @@ impl SharedFigures {
         Ok(SharedFigures {
             parent,
             geography,
-            computed: Mutex::new(HashMap::new()),
+            computed: FigureMemo::default(),
             sgg_of,
             rebased: rebased_codes(store, engine, day)?,
             internal,
@@ -73,9 +71,9 @@ impl SharedFigures {
         level: RegionLevel,
         period: Period,
     ) -> Result<Rows, Error> {
-        let key = (query.name, level, period.to_string());
-        if let Some(rows) = self.computed.lock().expect("never poisoned").get(&key) {
-            return Ok(rows.clone());
+        let key = memo::key(query, level, period);
+        if let Some(rows) = self.computed.get(&key) {
+            return Ok(rows);
         }
         let params = Params {
             period,
@@ -89,10 +87,7 @@ impl SharedFigures {
             engine.figure(query, &params).await?
         };
         let rows = Rows::from_result(&table)?;
-        self.computed
-            .lock()
-            .expect("never poisoned")
-            .insert(key, rows.clone());
+        self.computed.insert(key, rows.clone());
         Ok(rows)
     }
 
