@@ -12,13 +12,28 @@ use crate::period::{Period, parse_cli_date};
 use crate::region::RegionLevel;
 use crate::synth::SynthFormat;
 
+/// The exit codes of every command, as `hubstat --help` shows them; the README holds the
+/// same text (a test checks both). `crate::run` decides them, from what a command found.
+pub const EXIT_CODES: &str = "\
+Exit codes: 0 done, 1 data problems, 2 the command could not do its job.
+  check           1: rows break rules of the data contract
+  import          1: rows were rejected (the store holds the others)
+  query, sql      1: rows are rejected in a table it reads (no --skip-invalid)
+  report          1: as query, or what it would publish does not add up
+  diff            1: the exports differ (rows rejected in either are a 2)
+  regions import  1: rows of the file break rules (nothing is written)
+  synth, list and store: 0 or 2 only
+  every command   2: usage, configuration, SQL or I/O error, or an input
+                  that cannot be used at all (no such folder, no required
+                  table or column, a file that is not CSV, XLSX or Parquet)";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hubstat",
     version,
     about = "Figures and reports of the 읍면동 복지허브화 programme from exported case data",
     long_about = None,
-    after_help = "Exit codes: 0 success, 1 data problems found, 2 usage, configuration, query or I/O error."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,4 +1,4 @@
-//! Errors of every stage and the one place that turns an outcome into an exit code.
+//! Errors of every stage, where they happened, and what a finished command found.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,9 +21,78 @@ pub enum ExitStatus {
     Error = 2,
 }
 
+/// What a command that finished found; [`crate::run`] alone turns it into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked and the data broke no rule.
+    Done,
+    /// It finished, and rows of the input break rules of the data contract.
+    RowsRejected,
+    /// `diff`: the two exports differ.
+    Changed,
+}
+
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(status: ExitStatus) -> Self {
         std::process::ExitCode::from(status as u8)
+    }
+}
+
+/// A place in a text: a file's path, `<stdin>` or the query; a line and a column from 1
+/// (the column in characters) and the line itself when it is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub source: String,
+    pub line: usize,
+    pub column: Option<usize>,
+    pub excerpt: Option<String>,
+}
+
+impl Location {
+    /// The place of `line` and `column` in `text`, with that line as its excerpt.
+    pub fn in_text(source: impl Into<String>, text: &str, line: usize, column: usize) -> Self {
+        Location {
+            source: source.into(),
+            line,
+            column: Some(column),
+            excerpt: line
+                .checked_sub(1)
+                .and_then(|i| text.lines().nth(i))
+                .map(str::to_string),
+        }
+    }
+
+    /// The place of the byte `offset` of `text`.
+    pub fn at_offset(source: impl Into<String>, text: &str, offset: usize) -> Self {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Location::in_text(source, text, line, column)
+    }
+
+    /// `source:line:column: message`, then the line and a caret under the column.
+    pub fn render(&self, message: &str) -> String {
+        let mut out = format!("{self}: {message}");
+        if let (Some(text), Some(column)) = (&self.excerpt, self.column) {
+            let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
+            out.push_str(&format!("\n  {text}\n  {caret}"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.source, self.line)?;
+        if let Some(column) = self.column {
+            write!(f, ":{column}")?;
+        }
+        Ok(())
     }
 }
 
@@ -57,12 +126,9 @@ pub enum Error {
     #[error("{}: the store is damaged ({reason}): run `hubstat import` again", path.display())]
     Damaged { path: PathBuf, reason: String },
 
-    #[error("{}:{line}: {reason}", path.display())]
-    Config {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    /// A configuration file (a report template) that cannot be used, at its place.
+    #[error("{}", location.render(reason))]
+    Config { location: Location, reason: String },
 
     /// A bug of hubstat's met while reading a file: the panic's message and place, so that
     /// it can be reported and the file found again.
@@ -73,9 +139,33 @@ pub enum Error {
     #[error("consistency check failed: {0}")]
     Inconsistent(String),
 
+    /// A statement that could not be planned or run: `context` says which, and where.
     #[error("{context}")]
-    Query {
+    Sql {
         context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("reading {what}")]
+    Reading {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("writing {what}")]
+    Writing {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A step between reading and writing that failed: forming rows, drawing a chart,
+    /// auditing the suppression.
+    #[error("{what}")]
+    Computing {
+        what: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -103,20 +193,43 @@ impl Error {
         }
     }
 
-    pub fn query(
+    pub fn sql(
         context: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        Error::Query {
+        Error::Sql {
             context: context.into(),
             source: source.into(),
         }
     }
 
-    pub fn exit_status(&self) -> ExitStatus {
-        match self {
-            Error::Rejected { .. } | Error::Inconsistent(_) => ExitStatus::DataProblems,
-            _ => ExitStatus::Error,
+    pub fn reading(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Reading {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+
+    pub fn writing(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Writing {
+            what: what.into(),
+            source: source.into(),
+        }
+    }
+
+    pub fn computing(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Computing {
+            what: what.into(),
+            source: source.into(),
         }
     }
 }

@@ -40,7 +40,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
-use crate::diagnostics::{Chain, ExitStatus};
+use crate::diagnostics::{Chain, Error, ExitStatus, Outcome};
 
 /// The stack of the thread a command runs on and of its runtime's threads: what a statement
 /// of [`query::MAX_OPERATORS`] operators needs to be planned and run, with room to spare. It
@@ -81,11 +81,27 @@ fn run_here<T: Into<OsString> + Clone>(args: Vec<T>) -> ExitStatus {
             };
         }
     };
-    match commands::run(cli.command) {
-        Ok(status) => status,
-        Err(e) => {
-            eprintln!("{}", Chain(&e));
-            e.exit_status()
-        }
+    let outcome = commands::run(cli.command);
+    if let Err(e) = &outcome {
+        eprintln!("{}", Chain(e));
+    }
+    exit_status(&outcome)
+}
+
+/// The exit code of a command's outcome, or of the error that stopped it (README, "Exit codes").
+fn exit_status(outcome: &Result<Outcome, Error>) -> ExitStatus {
+    match outcome {
+        Ok(Outcome::Done) => ExitStatus::Success,
+        Ok(Outcome::RowsRejected | Outcome::Changed) => ExitStatus::DataProblems,
+        Err(e) => error_exit_status(e),
+    }
+}
+
+/// The exit code of an error: 1 when it is about the data (rows rejected, totals that do not
+/// add up), 2 when the command could not do its job.
+pub fn error_exit_status(error: &Error) -> ExitStatus {
+    match error {
+        Error::Rejected { .. } | Error::Inconsistent(_) => ExitStatus::DataProblems,
+        _ => ExitStatus::Error,
     }
 }

@@ -79,7 +79,7 @@ impl ResultTable {
                 .iter()
                 .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Error::query("formatting a result", e))?;
+                .map_err(|e| Error::computing("formatting a result", e))?;
             for i in 0..batch.num_rows() {
                 rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
             }
@@ -114,14 +114,14 @@ pub fn count_column(values: impl IntoIterator<Item = u64>) -> ArrayRef {
 /// CSV with a header row; rates as fractions, nulls empty.
 pub fn to_csv(table: &ResultTable) -> Result<Vec<u8>, Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: csv::Error| Error::query("writing CSV", e);
+    let csv_error = |e: csv::Error| Error::writing("CSV", e);
     writer.write_record(table.names()).map_err(csv_error)?;
     for row in table.text_rows()? {
         writer.write_record(row).map_err(csv_error)?;
     }
     writer
         .into_inner()
-        .map_err(|e| Error::query("writing CSV", e.to_string()))
+        .map_err(|e| Error::writing("CSV", e.to_string()))
 }
 
 /// A JSON array of objects, one per row, keys in column order.
@@ -252,7 +252,7 @@ pub fn to_xlsx_sheets(sheets: &[Sheet]) -> Result<Vec<u8>, Error> {
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
-    Error::query("writing XLSX", e)
+    Error::writing("XLSX", e)
 }
 
 fn write_sheet(worksheet: &mut rust_xlsxwriter::Worksheet, sheet: &Sheet) -> Result<(), Error> {
@@ -303,7 +303,7 @@ fn write_sheet(worksheet: &mut rust_xlsxwriter::Worksheet, sheet: &Sheet) -> Res
                     _ => {
                         let text =
                             ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
-                                .map_err(|e| Error::query("formatting a result", e))?
+                                .map_err(|e| Error::computing("formatting a result", e))?
                                 .value(i)
                                 .to_string();
                         match text.parse::<f64>() {
@@ -335,7 +335,7 @@ pub fn to_parquet(table: &ResultTable) -> Result<Vec<u8>, Error> {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::WriterProperties;
-    let parquet_error = |e: parquet::errors::ParquetError| Error::query("writing Parquet", e);
+    let parquet_error = |e: parquet::errors::ParquetError| Error::writing("Parquet", e);
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(concat!("hubstat ", env!("CARGO_PKG_VERSION")).to_string())

@@ -14,7 +14,7 @@ use datafusion::sql::sqlparser::ast::{SetExpr, Statement};
 
 use crate::catalogue::{Params, QueryFile, REGION_SUCCESSORS, internal_column, prelude_views};
 use crate::contract::TABLES;
-use crate::diagnostics::Error;
+use crate::diagnostics::{Error, Location};
 use crate::period::{Period, days};
 
 /// The geography tables of the prelude, built from the regions' history for a day.
@@ -67,13 +67,7 @@ pub fn figure(query: &QueryFile, params: &Params, internal: bool) -> Result<Plan
         params.level = level;
     }
     let periods = query.periods(params.period);
-    let mut plan = plan(query.text, query.file, Some((params, periods)))?;
-    let bound = plan.bound.as_mut().expect("a figure is bound");
-    for (name, value) in &mut bound.values {
-        if name == "disclosure" {
-            *value = ScalarValue::Boolean(Some(internal));
-        }
-    }
+    let mut plan = plan(query.text, query.file, Some((params, periods)), internal)?;
     plan.internal = internal;
     Ok(plan)
 }
@@ -82,10 +76,21 @@ pub fn figure(query: &QueryFile, params: &Params, internal: bool) -> Result<Plan
 /// `$end`, `$as_of`, `$level`, `$scope`, `$year`, `$year_start` are there too.
 pub fn statement(text: &str, params: Option<&Params>, what: &str) -> Result<Plan, Error> {
     refuse_writes(text, what)?;
-    plan(text, what, params.map(|p| (p.clone(), vec![p.period])))
+    plan(
+        text,
+        what,
+        params.map(|p| (p.clone(), vec![p.period])),
+        false,
+    )
 }
 
-fn plan(sql: &str, what: &str, bound: Option<(Params, Vec<Period>)>) -> Result<Plan, Error> {
+/// `disclosure`: whether `$disclosure` is true (the figure's internal columns computed).
+fn plan(
+    sql: &str,
+    what: &str,
+    bound: Option<(Params, Vec<Period>)>,
+    disclosure: bool,
+) -> Result<Plan, Error> {
     let views = if bound.is_some() {
         prelude_views()
     } else {
@@ -108,7 +113,7 @@ fn plan(sql: &str, what: &str, bound: Option<(Params, Vec<Period>)>) -> Result<P
         .filter(|name| wanted.contains(*name))
         .collect();
     let bound = bound.map(|(params, periods)| Bound {
-        values: param_values(&params, &periods),
+        values: param_values(&params, &periods, disclosure),
         params,
         periods,
     });
@@ -175,7 +180,11 @@ fn date_value(d: NaiveDate) -> ScalarValue {
 
 /// The parameters of a run. For a trend, S and E are the first day of its first quarter
 /// and the last day of its last; D and the year stay those of the period asked.
-fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue)> {
+fn param_values(
+    params: &Params,
+    periods: &[Period],
+    disclosure: bool,
+) -> Vec<(String, ScalarValue)> {
     let start = periods.first().map_or(params.period.start(), Period::start);
     let end = periods.last().map_or(params.period.end(), Period::end);
     let year_start = NaiveDate::from_ymd_opt(params.period.end().year(), 1, 1).expect("1 January");
@@ -201,7 +210,7 @@ fn param_values(params: &Params, periods: &[Period]) -> Vec<(String, ScalarValue
             ScalarValue::Date32(params.geography_day()),
         ),
         // Whether a figure computes its internal columns (the disclosure stage's).
-        ("disclosure".into(), ScalarValue::Boolean(Some(false))),
+        ("disclosure".into(), ScalarValue::Boolean(Some(disclosure))),
     ]
 }
 
@@ -299,16 +308,14 @@ pub fn sql_error(what: &str, sql: &str, e: DataFusionError) -> Error {
         .or_else(|| parser_location(&e.to_string()));
     let context = match location {
         Some((line, column)) if line > 0 => {
-            let text = sql.lines().nth(line - 1).unwrap_or_default();
-            let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
-            format!("{what}:{line}:{column}: SQL error\n  {text}\n  {caret}")
+            Location::in_text(what, sql, line, column).render("SQL error")
         }
         _ if exhausted(&e) => format!(
             "{what}: the query needs more memory than --memory-limit lets it reserve: raise it (for example --memory-limit 4G; the default is 2G)"
         ),
         _ => format!("{what}: SQL error"),
     };
-    Error::query(context, e)
+    Error::sql(context, e)
 }
 
 /// sqlparser says `... at Line: 1, Column: 8`.

@@ -48,7 +48,7 @@ fn read_only() -> SQLOptions {
 
 fn datafusion_error(context: impl Into<String>) -> impl FnOnce(DataFusionError) -> Error {
     let context = context.into();
-    move |e| Error::query(context, e)
+    move |e| Error::sql(context, e)
 }
 
 /// How queries run.
@@ -381,6 +381,18 @@ impl<'s> Engine<'s> {
         self.run(&planner::statement(text, params, what)?).await
     }
 
+    /// Every recorded 읍면동 code in scope with its region at the level of `params` and that
+    /// region's name on the geography day: `emd_code`, `region_code`, `region_name`, as the
+    /// figures place and name their rows (the prelude's `level_regions`).
+    pub async fn level_regions(&self, params: &Params) -> Result<ResultTable, Error> {
+        self.sql_in(
+            "SELECT emd_code, region_code, region_name FROM level_regions",
+            Some(params),
+            "level_regions",
+        )
+        .await
+    }
+
     /// The tables a statement can read: the store's, the optional ones it stands in for
     /// with no rows, and the successors in effect.
     pub fn table_names(&self) -> Vec<&'static str> {
@@ -483,7 +495,7 @@ async fn run(ctx: &SessionContext, plan: &Plan) -> Result<ResultTable, Error> {
 /// Whether `error` is a query the memory pool refused: one that may answer when run alone.
 pub fn refused_for_memory(error: &Error) -> bool {
     match error {
-        Error::Query { source, .. } => source
+        Error::Sql { source, .. } => source
             .downcast_ref::<DataFusionError>()
             .is_some_and(exhausted),
         _ => false,
@@ -496,6 +508,5 @@ fn file_url(path: &Path) -> Result<ListingTableUrl, Error> {
     let absolute = std::path::absolute(path).map_err(|e| Error::io(path, e))?;
     let url = url::Url::from_file_path(&absolute)
         .map_err(|()| Error::input(path, "cannot be named as a file URL"))?;
-    ListingTableUrl::try_new(url, None)
-        .map_err(|e| Error::query(format!("opening {}", path.display()), e))
+    ListingTableUrl::try_new(url, None).map_err(|e| Error::reading(path.display().to_string(), e))
 }

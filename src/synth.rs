@@ -311,7 +311,7 @@ impl TableWriter {
                 let mut writer = csv::Writer::from_writer(buffered);
                 writer
                     .write_record(spec.columns.iter().map(|c| c.name))
-                    .map_err(|e| Error::query(format!("writing {}", path.display()), e))?;
+                    .map_err(|e| Error::writing(path.display().to_string(), e))?;
                 Sink::Csv(Box::new(writer))
             }
             SynthFormat::Parquet => {
@@ -324,7 +324,7 @@ impl TableWriter {
                     schema.clone(),
                     Some(properties),
                 )
-                .map_err(|e| Error::query(format!("writing {}", path.display()), e))?;
+                .map_err(|e| Error::writing(path.display().to_string(), e))?;
                 let builders = schema
                     .fields()
                     .iter()
@@ -354,7 +354,7 @@ impl TableWriter {
     fn row(&mut self, cells: &[Cell]) -> Result<(), Error> {
         self.rows += 1;
         let fail = |path: &Path, e: &dyn std::fmt::Display| {
-            Error::query(format!("writing {}", path.display()), e.to_string())
+            Error::writing(path.display().to_string(), e.to_string())
         };
         match &mut self.sink {
             Sink::Csv(writer) => {
@@ -421,10 +421,10 @@ impl TableWriter {
                 })
                 .collect();
             let batch = RecordBatch::try_new(schema.clone(), columns)
-                .map_err(|e| Error::query("building a batch", e))?;
+                .map_err(|e| Error::computing("building a batch", e))?;
             writer
                 .write(&batch)
-                .map_err(|e| Error::query(format!("writing {}", self.path.display()), e))?;
+                .map_err(|e| Error::writing(self.path.display().to_string(), e))?;
             *pending = 0;
         }
         Ok(())
@@ -433,7 +433,7 @@ impl TableWriter {
     fn finish(mut self) -> Result<(PathBuf, u64), Error> {
         self.flush()?;
         let fail = |e: &dyn std::fmt::Display| {
-            Error::query(format!("writing {}", self.path.display()), e.to_string())
+            Error::writing(self.path.display().to_string(), e.to_string())
         };
         match self.sink {
             Sink::Csv(writer) => {

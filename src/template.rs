@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::catalogue::figure;
-use crate::diagnostics::Error;
+use crate::diagnostics::{Error, Location};
 use crate::region::RegionLevel;
 
 /// The templates that come with hubstat; a file of the same name in the templates folder
@@ -241,8 +241,11 @@ impl Template {
 
     pub fn parse(name: &str, path: &Path, source: &str) -> Result<Template, Error> {
         let mut template: Template = toml::from_str(source).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            line: e.span().map_or(0, |s| line_of(source, s.start)),
+            location: Location::at_offset(
+                path.display().to_string(),
+                source,
+                e.span().map_or(0, |s| s.start),
+            ),
             reason: e.message().to_string(),
         })?;
         template.name = name.to_string();
@@ -255,8 +258,11 @@ impl Template {
     /// An error at the place of `span` in the template.
     pub fn error_at(&self, span: Range<usize>, reason: impl Into<String>) -> Error {
         Error::Config {
-            path: self.path.clone(),
-            line: line_of(&self.source, span.start),
+            location: Location::at_offset(
+                self.path.display().to_string(),
+                &self.source,
+                span.start,
+            ),
             reason: reason.into(),
         }
     }
@@ -401,11 +407,6 @@ impl Template {
     }
 }
 
-/// The 1-based line of a byte offset.
-fn line_of(source: &str, offset: usize) -> usize {
-    source[..offset.min(source.len())].matches('\n').count() + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,7 +427,10 @@ mod tests {
         let err = parse("title = \"x\"\n\n[[sheets]]\ntitle = \"a\"\ncolour = \"red\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("t.toml:5: unknown field `colour`"), "{err}");
+        assert_eq!(
+            err,
+            "t.toml:5:1: unknown field `colour`, expected one of `title`, `kind`, `query`, `level`, `total`, `columns`, `rows`, `notes`\n  colour = \"red\"\n  ^"
+        );
     }
 
     #[test]
@@ -436,10 +440,13 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert_eq!(err, "t.toml:4: no query `nope` in queries/");
+        assert_eq!(
+            err,
+            "t.toml:4:9: no query `nope` in queries/\n  query = \"nope\"\n          ^"
+        );
         let err = parse("title = \"x\"\n[[sheets]]\nkind = \"provenance\"\ntitle = \"가나다라마바사아자차카타파하가나다라마바사아자차카타파하가나다라\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("t.toml:4: sheet title"), "{err}");
+        assert!(err.starts_with("t.toml:4:9: sheet title"), "{err}");
     }
 }

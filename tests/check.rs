@@ -139,6 +139,21 @@ fn usage_errors_exit_2() {
     assert_eq!(code(&hubstat(&["--help"])), 0);
 }
 
+/// One table of exit codes: `--help` ends with it and the README holds it word for word.
+#[test]
+fn help_and_readme_give_the_same_exit_codes() {
+    let help = stdout(&hubstat(&["--help"]));
+    assert!(
+        help.trim_end().ends_with(hubstat::cli::EXIT_CODES),
+        "--help:\n{help}"
+    );
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```text\n{}\n```", hubstat::cli::EXIT_CODES)),
+        "the README's exit codes differ from --help's"
+    );
+}
+
 fn table(dataset: &Loaded, name: &str) -> RecordBatch {
     dataset.rows(name)
 }

@@ -715,7 +715,7 @@ fn a_sum_that_does_not_add_up_stops_the_run() {
         }
     }
     let error = check_and_protect(&mut reports, &Parents::default(), None).unwrap_err();
-    assert_eq!(error.exit_status() as i32, 1);
+    assert_eq!(hubstat::error_exit_status(&error) as i32, 1);
     assert_eq!(
         error.to_string(),
         "consistency check failed: visits.visits_home 2020Q3: 28110 = Σ of its 4 regions one level down: 28110 is 25, its parts add up to 26 (difference -1)"

@@ -453,11 +453,14 @@ fn template_errors_name_file_and_line() {
     .unwrap();
     let templates = dir.path().to_str().unwrap();
     let cases = [
-        ("bad-key", "bad-key.toml:6: unknown field `colour`"),
-        ("bad-query", "bad-query.toml:4: no query `nope` in queries/"),
+        ("bad-key", "bad-key.toml:6:1: unknown field `colour`"),
+        (
+            "bad-query",
+            "bad-query.toml:4:9: no query `nope` in queries/\n  query = \"nope\"\n          ^",
+        ),
         (
             "bad-column",
-            "bad-column.toml:7: query visits has no column `visits_nope`",
+            "bad-column.toml:7:14: query visits has no column `visits_nope`\n    { column = \"visits_nope\", header = \"x\" },\n               ^",
         ),
     ];
     for (name, message) in cases {

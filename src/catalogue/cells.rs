@@ -3,7 +3,7 @@
 //! behind a sensitive count are, and the sums and bounds its columns take part in.
 
 use super::QueryFile;
-use crate::diagnostics::Error;
+use crate::diagnostics::{Error, Location};
 
 /// Where the distinct households behind a class-S column are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +66,8 @@ pub fn of(query: &QueryFile) -> Result<FigureCells, Error> {
             break;
         };
         let error = |reason: &str| Error::Config {
-            path: query.file.into(),
-            line: n + 1,
-            reason: format!("{reason}: `{line}`"),
+            location: Location::in_text(query.file, query.text, n + 1, 1),
+            reason: reason.to_string(),
         };
         if let Some(rest) = comment.strip_prefix("cell: ") {
             let words: Vec<&str> = rest.split_whitespace().collect();

@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{open_store, today, write_stdout};
 use crate::check::{Problem, ProblemLog, RuleCount, Severity, Tally};
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, Outcome};
 use crate::load::Source;
 use crate::store::Store;
 
@@ -21,7 +21,7 @@ struct Checked {
     problems: ProblemLog,
 }
 
-pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &CheckArgs) -> Result<Outcome, Error> {
     let cap = (args.max_problems > 0).then_some(args.max_problems);
     // An unchanged export is answered from its store, which keeps every problem; only the
     // warnings that depend on the day are worked out again.
@@ -39,9 +39,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitStatus, Error> {
     };
     write_stdout(text.as_bytes())?;
     Ok(if checked.store.rejected() > 0 {
-        ExitStatus::DataProblems
+        Outcome::RowsRejected
     } else {
-        ExitStatus::Success
+        Outcome::Done
     })
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::{output_format, rebase_scope, runtime, store_options, write_output};
 use crate::catalogue::{Params, figure_named};
 use crate::cli::{DataArgs, DiffArgs};
-use crate::diagnostics::{Error, ExitStatus, print_notes};
+use crate::diagnostics::{Error, Outcome, print_notes};
 use crate::diff::{self, Ask, Revisions};
 use crate::geography::{Geography, regions_of};
 use crate::output::{self, OutputFormat, Sheet};
@@ -19,7 +19,7 @@ use crate::store::{MANIFEST, Store, rejected_summary};
 /// Rows a worksheet holds below its header.
 const MAX_SHEET_ROWS: usize = 1_048_575;
 
-pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &DiffArgs) -> Result<Outcome, Error> {
     let Some(period) = args.scope.period.resolve()? else {
         return Err(Error::Usage(
             "diff compares a period: give --period 2026Q2 or --from DATE --to DATE".into(),
@@ -79,9 +79,9 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, Error> {
     write_output(&args.output, &bytes)?;
     eprintln!("{}", summary(&revisions, &ask));
     Ok(if revisions.changed() {
-        ExitStatus::DataProblems
+        Outcome::Changed
     } else {
-        ExitStatus::Success
+        Outcome::Done
     })
 }
 

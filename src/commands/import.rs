@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use super::{store_options, write_stdout};
 use crate::cli::ImportArgs;
-use crate::diagnostics::{Error, ExitStatus, print_notes};
+use crate::diagnostics::{Error, Outcome, print_notes};
 use crate::store::Store;
 
-pub fn run(args: &ImportArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &ImportArgs) -> Result<Outcome, Error> {
     if args.data.data.is_none() {
         return Err(Error::Usage(
             "hubstat import needs the export: --data DIR".into(),
@@ -27,8 +27,8 @@ pub fn run(args: &ImportArgs) -> Result<ExitStatus, Error> {
     }
     write_stdout(out.as_bytes())?;
     Ok(if store.rejected() > 0 {
-        ExitStatus::DataProblems
+        Outcome::RowsRejected
     } else {
-        ExitStatus::Success
+        Outcome::Done
     })
 }

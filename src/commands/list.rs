@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 use super::write_stdout;
 use crate::catalogue::FIGURES;
 use crate::cli::ListArgs;
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, Outcome};
 use crate::template::{BUILT_IN, Template};
 
-pub fn run(args: &ListArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &ListArgs) -> Result<Outcome, Error> {
     let mut out = String::from("figures (hubstat query NAME):\n");
     let width = FIGURES.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for figure in &FIGURES {
@@ -36,5 +36,5 @@ pub fn run(args: &ListArgs) -> Result<ExitStatus, Error> {
         let _ = writeln!(out, "  {name:width$}  {title}");
     }
     write_stdout(out.as_bytes())?;
-    Ok(ExitStatus::Success)
+    Ok(Outcome::Done)
 }

@@ -15,14 +15,14 @@ use std::io::{self, IsTerminal, Write};
 
 use crate::catalogue::Params;
 use crate::cli::{Command, DataArgs, EngineArgs, FigureArgs, OutputArgs, PeriodArgs};
-use crate::diagnostics::{Error, ExitStatus, print_notes};
+use crate::diagnostics::{Error, Outcome, print_notes};
 use crate::output::{self, OutputFormat, ResultTable};
 use crate::period::{Period, days};
 use crate::progress::Progress;
 use crate::query::{Engine, EngineOptions};
 use crate::store::{Store, StoreOptions};
 
-pub fn run(command: Command) -> Result<ExitStatus, Error> {
+pub fn run(command: Command) -> Result<Outcome, Error> {
     match command {
         Command::Check(args) => check::run(&args),
         Command::Query(args) => query::run_figure(&args),

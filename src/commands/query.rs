@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use super::{engine_options, open_store, output_format, rebase_scope, runtime, write_result};
 use crate::cli::OutputArgs;
 use crate::cli::{QueryArgs, SqlArgs};
-use crate::diagnostics::{Error, ExitStatus, print_notes};
+use crate::diagnostics::{Error, Outcome, print_notes};
 use datafusion::arrow::array::{ArrayRef, BooleanArray};
 
 use crate::catalogue::cells::ColumnClass;
@@ -17,7 +17,7 @@ use crate::query::Engine;
 use crate::report::Rows;
 use crate::shell::{Mode, Shell};
 
-pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
+pub fn run_figure(args: &QueryArgs) -> Result<Outcome, Error> {
     let query = figure_named(&args.name)?;
     let params_given = args.figure.scope.period.resolve()?.is_some();
     if !params_given {
@@ -41,7 +41,7 @@ pub fn run_figure(args: &QueryArgs) -> Result<ExitStatus, Error> {
     };
     print_notes(engine.take_notes());
     write_result(&table, &args.output, query.name)?;
-    Ok(ExitStatus::Success)
+    Ok(Outcome::Done)
 }
 
 /// A figure's result protected on its own: each withheld value null, and after the
@@ -63,7 +63,7 @@ fn flagged(
         .first()
         .map_or(table.schema.clone(), |b| b.schema());
     let batch = datafusion::arrow::compute::concat_batches(&schema, &table.batches)
-        .map_err(|e| Error::query("joining the figure's rows", e))?;
+        .map_err(|e| Error::computing("joining the figure's rows", e))?;
     let mut columns: Vec<(String, ArrayRef)> = Vec::new();
     let mut flags: Vec<(String, ArrayRef)> = Vec::new();
     for (c, field) in schema.fields().iter().enumerate() {
@@ -78,7 +78,7 @@ fn flagged(
         }
         let hidden: BooleanArray = marks.iter().map(|m| Some(m[c] == "X")).collect();
         let shown = datafusion::arrow::compute::nullif(&array, &hidden)
-            .map_err(|e| Error::query("withholding cells", e))?;
+            .map_err(|e| Error::computing("withholding cells", e))?;
         columns.push((field.name().clone(), shown));
         flags.push((
             format!("{}_flag", field.name()),
@@ -101,7 +101,7 @@ enum SqlRun {
     Shell(Mode),
 }
 
-pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
+pub fn run_sql(args: &SqlArgs) -> Result<Outcome, Error> {
     let run = match (&args.query, &args.file) {
         (Some(text), _) => SqlRun::Query(text.clone()),
         (None, Some(path)) => {
@@ -120,7 +120,7 @@ pub fn run_sql(args: &SqlArgs) -> Result<ExitStatus, Error> {
             let table = runtime()?.block_on(engine.sql(&text, params.as_ref()))?;
             print_notes(engine.take_notes());
             write_result(&table, &args.output, "query")?;
-            Ok(ExitStatus::Success)
+            Ok(Outcome::Done)
         }
         SqlRun::Shell(mode) => run_shell(&engine, params, mode, &args.output),
     }
@@ -133,7 +133,7 @@ fn run_shell(
     params: Option<Params>,
     mode: Mode,
     output: &OutputArgs,
-) -> Result<ExitStatus, Error> {
+) -> Result<Outcome, Error> {
     let mut shell = Shell::new(engine, params, runtime()?, mode);
     if let Some(path) = &output.out {
         shell.set_output(Some(path))?;

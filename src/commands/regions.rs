@@ -11,13 +11,13 @@ use super::write_stdout;
 use crate::check::{CheckOutput, LINE_COLUMN, Problem, RejectedRow, Severity};
 use crate::cli::{RegionsArgs, RegionsCommand, RegionsImportArgs};
 use crate::contract::REGIONS;
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, Outcome};
 use crate::geography::{Successors, regions_of, successors_batch};
 use crate::load::stage_file;
 use crate::output::{ResultTable, to_csv, write_atomically};
 use crate::progress::Progress;
 
-pub fn run(args: &RegionsArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &RegionsArgs) -> Result<Outcome, Error> {
     match &args.command {
         RegionsCommand::Import(args) => import(args),
     }
@@ -42,14 +42,14 @@ impl CheckOutput for Kept {
     fn rejected(&mut self, _row: RejectedRow) {}
 }
 
-fn import(args: &RegionsImportArgs) -> Result<ExitStatus, Error> {
+fn import(args: &RegionsImportArgs) -> Result<Outcome, Error> {
     let progress = Progress::new(true);
     let mut kept = Kept::default();
     let (source, checked) = stage_file(&REGIONS, &args.file, args.encoding, &progress, &mut kept)?;
     let file = source.file.clone();
     let schema = checked.schema.clone();
     let all = datafusion::arrow::compute::concat_batches(&schema, &kept.batches)
-        .map_err(|e| Error::query(format!("reading {file}"), e))?;
+        .map_err(|e| Error::reading(file.to_string(), e))?;
     kept.problems.extend(repeated_codes(&file, &all));
     let errors: Vec<&Problem> = kept
         .problems
@@ -67,14 +67,14 @@ fn import(args: &RegionsImportArgs) -> Result<ExitStatus, Error> {
             errors.len()
         );
         write_stdout(out.as_bytes())?;
-        return Ok(ExitStatus::DataProblems);
+        return Ok(Outcome::RowsRejected);
     }
     let keep: Vec<usize> = (0..schema.fields().len())
         .filter(|i| schema.field(*i).name() != LINE_COLUMN)
         .collect();
     let rows = all
         .project(&keep)
-        .map_err(|e| Error::query(format!("reading {file}"), e))?;
+        .map_err(|e| Error::reading(file.to_string(), e))?;
     let successors = Successors::derived(&regions_of(&rows));
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
     let regions_path = args.out.join("regions.csv");
@@ -104,7 +104,7 @@ fn import(args: &RegionsImportArgs) -> Result<ExitStatus, Error> {
         successors.len()
     );
     write_stdout(out.as_bytes())?;
-    Ok(ExitStatus::Success)
+    Ok(Outcome::Done)
 }
 
 /// `unique` problems for 읍면동 codes given twice.

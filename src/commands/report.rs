@@ -11,7 +11,7 @@ use super::{engine_options, open_store, rebase_scope, runtime, write_stdout};
 use crate::catalogue::Params;
 use crate::catalogue::figure;
 use crate::cli::{Each, ReportArgs, Sdc, SdcArgs};
-use crate::diagnostics::{Error, ExitStatus, print_notes};
+use crate::diagnostics::{Error, Outcome, print_notes};
 use crate::disclosure::{self, Audit, Parents, Rule};
 use crate::geography::Geography;
 use crate::output::{write_atomically, write_private};
@@ -54,7 +54,7 @@ impl WithoutNanos for NaiveDateTime {
     }
 }
 
-pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &ReportArgs) -> Result<Outcome, Error> {
     let template = Template::find(&args.name, &args.templates)?;
     let period = args.period.resolve()?.ok_or_else(|| {
         Error::Usage("a report needs a period: --period 2020Q3 or --from DATE --to DATE".into())
@@ -147,7 +147,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, Error> {
         let _ = writeln!(out, "{}", path.display());
     }
     write_stdout(out.as_bytes())?;
-    Ok(ExitStatus::Success)
+    Ok(Outcome::Done)
 }
 
 /// The rule a report is protected by: the options', else the template's, else k = 3;
@@ -223,7 +223,7 @@ impl RunProtection {
             return Ok(None);
         };
         let json = serde_json::to_vec_pretty(audit)
-            .map_err(|e| Error::query(format!("writing the audit {}", path.display()), e))?;
+            .map_err(|e| Error::writing(format!("the audit {}", path.display()), e))?;
         write_private(path, &json)?;
         Ok(Some(path.clone()))
     }

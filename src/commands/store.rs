@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 
 use super::write_stdout;
 use crate::cli::{StoreArgs, StoreCommand};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, Outcome};
 use crate::store::{default_store_dir, kept_stores};
 
-pub fn run(args: &StoreArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &StoreArgs) -> Result<Outcome, Error> {
     match &args.command {
         StoreCommand::List => {
             let mut out = String::new();
@@ -41,5 +41,5 @@ pub fn run(args: &StoreArgs) -> Result<ExitStatus, Error> {
             write_stdout(out.as_bytes())?;
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(Outcome::Done)
 }

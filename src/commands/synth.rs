@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 
 use super::write_stdout;
 use crate::cli::SynthArgs;
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, Outcome};
 use crate::progress::Progress;
 use crate::synth::{SynthOptions, generate};
 
-pub fn run(args: &SynthArgs) -> Result<ExitStatus, Error> {
+pub fn run(args: &SynthArgs) -> Result<Outcome, Error> {
     let options = SynthOptions {
         out: args.out.clone(),
         from: args.from,
@@ -27,5 +27,5 @@ pub fn run(args: &SynthArgs) -> Result<ExitStatus, Error> {
         let _ = writeln!(out, "{}\t{rows}", path.display());
     }
     write_stdout(out.as_bytes())?;
-    Ok(ExitStatus::Success)
+    Ok(Outcome::Done)
 }

@@ -202,12 +202,7 @@ pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Ro
     let params = &ask.params;
     let mut names = BTreeMap::new();
     for (engine, side) in [(old, "old"), (new, "new")] {
-        let regions = engine
-            .sql(
-                "SELECT emd_code, region_code, region_name FROM level_regions",
-                Some(params),
-            )
-            .await?;
+        let regions = engine.level_regions(params).await?;
         for row in regions.text_rows()? {
             names.insert(row[1].clone(), row[2].clone());
         }
@@ -216,7 +211,7 @@ pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Ro
             .first()
             .map_or_else(|| regions.schema.clone(), |b| b.schema());
         let batch = datafusion::arrow::compute::concat_batches(&schema, &regions.batches)
-            .map_err(|e| Error::query("gathering level_regions", e))?;
+            .map_err(|e| Error::computing("gathering level_regions", e))?;
         register_batch(&ctx, &format!("{side}_level_regions"), batch)?;
     }
     let history = new.history()?;
@@ -239,14 +234,14 @@ pub async fn changes(old: &Engine<'_>, new: &Engine<'_>, ask: &Ask) -> Result<Ro
         let df = ctx
             .sql(&sql)
             .await
-            .map_err(|e| Error::query(context.clone(), e))?;
+            .map_err(|e| Error::sql(context.clone(), e))?;
         let mut stream = df
             .execute_stream()
             .await
-            .map_err(|e| Error::query(context.clone(), e))?;
+            .map_err(|e| Error::sql(context.clone(), e))?;
         let mut tally = Tally::default();
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(|e| Error::query(context.clone(), e))?;
+            let batch = batch.map_err(|e| Error::sql(context.clone(), e))?;
             for row in ResultTable::of_batch(batch).text_rows()? {
                 let [key, change, old_region, new_region, columns] =
                     <[String; 5]>::try_from(row).expect("five columns");

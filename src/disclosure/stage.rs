@@ -188,7 +188,7 @@ pub fn protect_table(
     check(&run)?;
     let (problem, keys, _) = problem(&run, &[]);
     let outcome = protect(&problem, rule).map_err(|e| {
-        Error::query(
+        Error::computing(
             "auditing the suppression by linear programming",
             std::io::Error::other(e.0),
         )
@@ -245,7 +245,7 @@ pub fn check_and_protect(
     };
     let (problem, keys, labels_of) = problem(&run, reports);
     let outcome = protect(&problem, rule).map_err(|e| {
-        Error::query(
+        Error::computing(
             "auditing the suppression by linear programming",
             std::io::Error::other(e.0),
         )

@@ -39,7 +39,7 @@ fn register_font() {
 }
 
 fn chart_error(chart: &ChartData) -> impl Fn(String) -> Error + '_ {
-    move |e| Error::query(format!("drawing chart {}", chart.name), e)
+    move |e| Error::computing(format!("drawing chart {}", chart.name), e)
 }
 
 /// Writes the chart as a PNG file at `path` (whole or not at all).

@@ -22,7 +22,7 @@ const NOTE_ROW: u32 = 2;
 pub const HEADER_ROW: u32 = 3;
 
 fn xlsx(e: XlsxError) -> Error {
-    Error::query("writing the workbook", e)
+    Error::writing("the workbook", e)
 }
 
 /// The cell formats of a workbook.

@@ -13,7 +13,7 @@ pub mod packs;
 
 use self::memo::FigureMemo;
 use self::packs::SharedFigures;
-use crate::catalogue::{FIGURES, PRELUDE, Params, QueryFile, figure};
+use crate::catalogue::{FIGURES, PRELUDE, Params, QueryFile, REGION_NAME, figure};
 use crate::diagnostics::Error;
 use crate::geography::Geography;
 use crate::load::Format;
@@ -591,7 +591,8 @@ pub async fn build<'t>(
         Some(code) => {
             let coverage = figure("coverage").expect("the catalogue has coverage");
             let rows = compute(engine, &memo, coverage, scope_level, period, ask).await?;
-            match rows.rows.first().map(|r| &r[1]) {
+            let name = rows.index(REGION_NAME);
+            match rows.rows.first().zip(name).map(|(r, i)| &r[i]) {
                 Some(Value::Text(name)) => format!("{code} {name}"),
                 _ => code.to_string(),
             }
@@ -810,7 +811,7 @@ mod tests {
                 if !alone {
                     refused.set(refused.get() + 1);
                     let error = DataFusionError::ResourcesExhausted("pool".into());
-                    return Err(Error::query("a figure", error));
+                    return Err(Error::sql("a figure", error));
                 }
                 Ok(Rows {
                     columns: vec![query.name.to_string()],

@@ -15,7 +15,7 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 use super::commands::{COMMANDS, columns, names};
 use super::statements::split;
 use super::{Shell, history_file};
-use crate::diagnostics::{Error, ExitStatus};
+use crate::diagnostics::{Error, Outcome};
 
 /// What the editor knows of the session: names to complete, and when input is complete.
 struct ShellHelper {
@@ -108,7 +108,7 @@ fn editor_error(e: ReadlineError) -> Error {
     Error::io("<terminal>", std::io::Error::other(e.to_string()))
 }
 
-pub fn run(shell: &mut Shell) -> Result<ExitStatus, Error> {
+pub fn run(shell: &mut Shell) -> Result<Outcome, Error> {
     let config = Config::builder()
         .auto_add_history(false)
         .completion_type(CompletionType::List)
@@ -166,7 +166,7 @@ pub fn run(shell: &mut Shell) -> Result<ExitStatus, Error> {
                 }
             }
             Err(ReadlineError::Interrupted) => pending.clear(),
-            Err(ReadlineError::Eof) => return Ok(ExitStatus::Success),
+            Err(ReadlineError::Eof) => return Ok(Outcome::Done),
             Err(e) => return Err(editor_error(e)),
         }
     }

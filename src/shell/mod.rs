@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::catalogue::Params;
-use crate::diagnostics::{Chain, Error, ExitStatus, print_notes};
+use crate::diagnostics::{Chain, Error, Outcome, print_notes};
 use crate::output::{self, OutputFormat, ResultTable};
 use crate::query::Engine;
 use statements::{Part, Statement, split};
@@ -68,8 +68,8 @@ impl<'e, 's> Shell<'e, 's> {
     }
 
     /// Runs a script read from `input` (a pipe): every part in order, stopping at the first
-    /// that fails with the exit code `hubstat sql` would give.
-    pub fn run_script(&mut self, mut input: impl Read) -> Result<ExitStatus, Error> {
+    /// that fails with its error, as `hubstat sql` would.
+    pub fn run_script(&mut self, mut input: impl Read) -> Result<Outcome, Error> {
         let mut text = String::new();
         input
             .read_to_string(&mut text)
@@ -83,23 +83,23 @@ impl<'e, 's> Shell<'e, 's> {
         if let Some(unended) = open {
             return Err(Error::Usage(format!("<stdin>:{unended}")));
         }
-        Ok(ExitStatus::Success)
+        Ok(Outcome::Done)
     }
 
     /// Runs the interactive shell on the terminal until Ctrl-D or `.quit`.
-    pub fn run_terminal(&mut self) -> Result<ExitStatus, Error> {
+    pub fn run_terminal(&mut self) -> Result<Outcome, Error> {
         editor::run(self)
     }
 
-    /// Runs one part; `Some(status)` ends the session (`.quit`, or an error in a script).
+    /// Runs one part; `Some(outcome)` ends the session (`.quit`), as an error in a script does.
     /// On a terminal errors are said and the session goes on; in a script an error that
     /// does not say where it is (a refused statement, a wrong command) is placed by the
     /// part's line.
-    fn run_part(&mut self, part: Part, terminal: bool) -> Result<Option<ExitStatus>, Error> {
+    fn run_part(&mut self, part: Part, terminal: bool) -> Result<Option<Outcome>, Error> {
         let (line, outcome) = match part {
             Part::Sql(statement) => (statement.line, self.run_statement(&statement, terminal)),
             Part::Dot { line, text } => match commands::run(self, &text) {
-                Ok(commands::Next::Quit) => return Ok(Some(ExitStatus::Success)),
+                Ok(commands::Next::Quit) => return Ok(Some(Outcome::Done)),
                 Ok(commands::Next::Go) => (line, Ok(())),
                 Err(e) => (line, Err(e)),
             },
@@ -115,8 +115,7 @@ impl<'e, 's> Shell<'e, 's> {
                     Error::Usage(message) => Error::Usage(format!("<stdin>:{line}: {message}")),
                     other => other,
                 };
-                eprintln!("{}", Chain(&e));
-                Ok(Some(e.exit_status()))
+                Err(e)
             }
         }
     }

@@ -61,7 +61,7 @@ fn create(path: &Path, schema: SchemaRef, plain: &[&str]) -> Result<ArrowWriter<
 }
 
 fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
-    move |e| Error::query(format!("writing {}", path.display()), e)
+    move |e| Error::writing(path.display().to_string(), e)
 }
 
 /// Writes a table's rows to Parquet, a row group holding one quarter of its main date.
@@ -101,7 +101,7 @@ impl TableWriter {
         };
         let schema = batches[0].schema();
         let batch = concat_batches(&schema, &batches)
-            .map_err(|e| Error::query("joining rows of a quarter", e))?;
+            .map_err(|e| Error::computing("joining rows of a quarter", e))?;
         self.held_rows -= batch.num_rows();
         let path = self.path.clone();
         let writer = self.writer(&schema)?;

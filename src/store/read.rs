@@ -19,7 +19,7 @@ use crate::contract::Table;
 use crate::diagnostics::Error;
 
 fn read_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
-    move |e| Error::query(format!("reading the store's {}", path.display()), e)
+    move |e| Error::reading(format!("the store's {}", path.display()), e)
 }
 
 /// Reads what [`super::files::write_excluded`] wrote: table → sorted lines.
@@ -50,7 +50,7 @@ pub fn read_problems(path: &Path) -> Result<Vec<(String, Problem)>, Error> {
         .map_err(read_error(path))?;
     let mut problems = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        let batch = batch.map_err(|e| Error::reading(path.display().to_string(), e))?;
         let text = |i: usize| batch.column(i).as_string::<i32>().clone();
         let (table, severity, file) = (text(0), text(1), text(2));
         let line = batch.column(3).as_primitive::<Int64Type>().clone();
@@ -103,12 +103,12 @@ fn rows_in_order(
     let reader = builder.build().map_err(read_error(path))?;
     let batches = reader
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        .map_err(|e| Error::reading(path.display().to_string(), e))?;
     let all = concat_batches(&schema, &batches)
-        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        .map_err(|e| Error::reading(path.display().to_string(), e))?;
     let line = schema
         .index_of(LINE_COLUMN)
-        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        .map_err(|e| Error::reading(path.display().to_string(), e))?;
     let lines = all.column(line).as_primitive::<Int64Type>();
     let mut order: Vec<u32> = (0..all.num_rows() as u32)
         .filter(|i| {
@@ -123,7 +123,7 @@ fn rows_in_order(
         .collect();
     let rows = take_record_batch(&all, &UInt32Array::from(order))
         .and_then(|b| b.project(&keep))
-        .map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        .map_err(|e| Error::reading(path.display().to_string(), e))?;
     Ok(rows)
 }
 
@@ -214,7 +214,7 @@ fn scan_file(
         .build()
         .map_err(read_error(path))?;
     for batch in reader {
-        let batch = batch.map_err(|e| Error::query(format!("reading {}", path.display()), e))?;
+        let batch = batch.map_err(|e| Error::reading(path.display().to_string(), e))?;
         each(&batch);
     }
     Ok(())
