@@ -1,7 +1,6 @@
 //! `hubstat diff` on hand-made old and new exports, against answers worked out by hand and
-//! written beside them (tests/diff/*.test): a line `> ARGS` runs `hubstat ARGS`, the line
-//! `exit N` under it is the exit code it must give, and the lines under that, up to the next
-//! comment or command, are what it must print (CSV blocks apart by a blank line).
+//! written beside them (tests/diff/*.test): each case a whole command, its exit code and
+//! what it prints, CSV blocks apart by a blank line (the form: tests/support/cases.rs).
 
 use std::fs;
 use std::path::Path;
@@ -11,9 +10,7 @@ use calamine::{Data, Reader, Xlsx};
 use crate::support::{code, copy_of_figures_data, hubstat, run_cases, stderr, stdout};
 
 fn run_file(name: &str) {
-    run_cases(&format!("tests/diff/{name}"), |args| {
-        args.split_whitespace().map(String::from).collect()
-    });
+    run_cases(&format!("tests/diff/{name}"));
 }
 
 #[test]

@@ -1,25 +1,12 @@
 //! Each figure on a small hand-made export (tests/figures/data) against answers worked out
-//! by hand, written as text beside it (tests/figures/<figure>.test): a line `> ARGS` runs
-//! `hubstat query ARGS`, and the lines under it, up to the next comment or command, are the CSV
-//! it must print (tests/support: `cases`).
+//! by hand, written as text beside it (tests/figures/<figure>.test): each case a line
+//! `> ARGS` run as `hubstat query ARGS` over that export, and the CSV it must print
+//! (the form: tests/support/cases.rs).
 
-use crate::support::{TODAY, root, run_cases};
+use crate::support::{root, run_cases};
 
 fn run_file(figure: &str) {
-    run_file_on(
-        &format!("tests/figures/{figure}.test"),
-        "tests/figures/data",
-    );
-}
-
-/// Runs the cases of a test file as `hubstat query` over the export in `data`.
-fn run_file_on(file: &str, data: &str) {
-    run_cases(file, |args| {
-        let mut all = vec!["query".to_string()];
-        all.extend(args.split_whitespace().map(String::from));
-        all.extend(["--data", data, "--today", TODAY].map(String::from));
-        all
-    });
+    run_cases(&format!("tests/figures/{figure}.test"));
 }
 
 #[test]
@@ -77,10 +64,7 @@ fn trend() {
 #[test]
 fn across_a_recode() {
     for figure in &hubstat::catalogue::FIGURES {
-        run_file_on(
-            &format!("tests/figures/recode/{}.test", figure.name),
-            "tests/figures/recode/data",
-        );
+        run_cases(&format!("tests/figures/recode/{}.test", figure.name));
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod cases;
 mod check;
 mod diff;
 mod disclosure;

@@ -13,9 +13,7 @@ use hubstat::region::RegionLevel;
 use hubstat::report::Value;
 use hubstat::template::{SheetKind, Template};
 
-use crate::support::{
-    TODAY, assert_fails, code, copy_of_figures_data, hubstat, root, sample, stderr, stdout,
-};
+use crate::support::{TODAY, code, copy_of_figures_data, hubstat, root, sample, stderr, stdout};
 
 const GENERATED_AT: &str = "2020-10-05T09:00:00Z";
 
@@ -431,55 +429,6 @@ fn skipped_rows_are_reported_in_the_workbook() {
         &row[6..9],
         &[Data::Float(12.0), Data::Float(11.0), Data::Float(1.0)]
     );
-}
-
-#[test]
-fn template_errors_name_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("bad-key.toml"),
-        "title = \"x\"\n\n[[sheets]]\ntitle = \"a\"\nkind = \"provenance\"\ncolour = \"red\"\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("bad-query.toml"),
-        "title = \"x\"\n[[sheets]]\ntitle = \"a\"\nquery = \"nope\"\nlevel = \"sido\"\ncolumns = [{ column = \"x\", header = \"x\" }]\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("bad-column.toml"),
-        "title = \"x\"\n[[sheets]]\ntitle = \"a\"\nquery = \"visits\"\nlevel = \"sido\"\ncolumns = [\n  { column = \"visits_nope\", header = \"x\" },\n]\n",
-    )
-    .unwrap();
-    let templates = dir.path().to_str().unwrap();
-    let cases = [
-        ("bad-key", "bad-key.toml:6:1: unknown field `colour`"),
-        (
-            "bad-query",
-            "bad-query.toml:4:9: no query `nope` in queries/\n  query = \"nope\"\n          ^",
-        ),
-        (
-            "bad-column",
-            "bad-column.toml:7:14: query visits has no column `visits_nope`\n    { column = \"visits_nope\", header = \"x\" },\n               ^",
-        ),
-    ];
-    for (name, message) in cases {
-        let output = hubstat(&[
-            "report",
-            name,
-            "--templates",
-            templates,
-            "--data",
-            "tests/figures/data",
-            "--period",
-            "2020Q3",
-            "--out",
-            templates,
-            "--today",
-            TODAY,
-        ]);
-        assert_fails(&output, 2, message, name);
-    }
 }
 
 #[test]

@@ -59,35 +59,6 @@ fn a_script_with_a_period_has_the_figures_views() {
 }
 
 #[test]
-fn a_script_stops_at_its_first_error_with_the_line_and_a_caret() {
-    let output = script(
-        &[],
-        "SELECT 1 AS one;\n\nSELECT nope\n  FROM teams;\nSELECT 2;\n",
-    );
-    assert_eq!(code(&output), 2);
-    assert_eq!(stdout(&output), "one\n1\n");
-    let message = stderr(&output);
-    assert!(
-        message.contains("<stdin>:3:8: SQL error\n  SELECT nope\n         ^"),
-        "{message}"
-    );
-}
-
-#[test]
-fn a_script_refuses_writing_statements_as_hubstat_sql_does() {
-    let output = script(&[], "SELECT 1 AS one;\nDELETE FROM teams;\n");
-    assert_eq!(code(&output), 2);
-    assert!(stderr(&output).contains(
-        "<stdin>:2: DELETE is refused: hubstat sql only reads (SELECT, WITH, VALUES, EXPLAIN); nothing was run or written"
-    ));
-    let output = script(&[], "SELECT 1 AS one;\n.drop teams\n");
-    assert_eq!(code(&output), 2);
-    assert!(
-        stderr(&output).contains("<stdin>:2: unknown command `.drop`: .help lists the commands")
-    );
-}
-
-#[test]
 fn a_script_without_its_last_semicolon_says_so() {
     let output = script(&[], "SELECT 1 AS one;\nSELECT 2");
     assert_eq!(code(&output), 2);

@@ -61,6 +61,20 @@ pub enum Format {
     OfficialText,
 }
 
+impl Format {
+    /// How the provenance sheet of a workbook names the form.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Xlsx => "XLSX",
+            Format::Parquet => "Parquet",
+            Format::BuiltIn => "내장 (행정안전부 행정기관코드 20240801)",
+            Format::OfficialXlsx => "행정기관코드 파일 (XLSX)",
+            Format::OfficialText => "행정기관코드 파일 (텍스트)",
+        }
+    }
+}
+
 /// Where a table came from.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Source {

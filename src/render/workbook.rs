@@ -640,14 +640,7 @@ fn provenance_sheet(sheet: &mut Worksheet, report: &Report, styles: &Styles) -> 
     sheet.set_repeat_rows(r, r).map_err(xlsx)?;
     r += 1;
     for input in &report.inputs {
-        let format = match input.format {
-            crate::load::Format::Csv => "CSV",
-            crate::load::Format::Xlsx => "XLSX",
-            crate::load::Format::Parquet => "Parquet",
-            crate::load::Format::BuiltIn => "내장 (행정안전부 행정기관코드 20240801)",
-            crate::load::Format::OfficialXlsx => "행정기관코드 파일 (XLSX)",
-            crate::load::Format::OfficialText => "행정기관코드 파일 (텍스트)",
-        };
+        let format = input.format.label();
         let texts = [
             input.table,
             input.file.as_str(),

@@ -1,5 +1,9 @@
 //! Running the hubstat binary and comparing its output with expectation files.
 
+mod cases;
+
+pub use cases::run_cases;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -47,27 +51,6 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Compares `actual` with the file at `path`; with HUBSTAT_BLESS=1 writes it instead,
-/// for review in the diff.
-pub fn expect_file(path: &Path, actual: &str) {
-    if std::env::var_os("HUBSTAT_BLESS").is_some() {
-        std::fs::write(path, actual).expect("expectation written");
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with HUBSTAT_BLESS=1 to create it)",
-            path.display()
-        )
-    });
-    if expected != actual {
-        panic!(
-            "{} differs from the output (HUBSTAT_BLESS=1 rewrites it)\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        );
-    }
 }
 
 /// A copy of the hand-made export of tests/figures/data in `to`, to change without harm.
@@ -133,79 +116,4 @@ pub fn engine_options() -> hubstat::query::EngineOptions {
         skip_invalid: false,
         memory_limit: 512 << 20,
     }
-}
-
-/// A case of a `.test` file: `> ARGS` runs hubstat, an optional `exit N` line under it is
-/// the exit code it must give (else 0), and the lines under that, up to the next comment or
-/// command, are what it must print (trailing blank lines aside).
-struct Case<'a> {
-    line: usize,
-    args: &'a str,
-    exit: i32,
-    expected: String,
-}
-
-fn cases(text: &str) -> Vec<Case<'_>> {
-    let mut cases: Vec<Case> = Vec::new();
-    let mut open = false;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(args) = line.strip_prefix("> ") {
-            cases.push(Case {
-                line: i + 1,
-                args,
-                exit: 0,
-                expected: String::new(),
-            });
-            open = true;
-        } else if line.starts_with('#') {
-            open = false;
-        } else if open {
-            let case = cases.last_mut().expect("a case is open");
-            match line.strip_prefix("exit ") {
-                Some(n) if case.expected.is_empty() => {
-                    case.exit = n.parse().expect("an exit code");
-                }
-                _ => {
-                    case.expected.push_str(line);
-                    case.expected.push('\n');
-                }
-            }
-        }
-    }
-    for case in &mut cases {
-        let kept = case.expected.trim_end_matches('\n').len();
-        case.expected.truncate(kept);
-        case.expected.push('\n');
-    }
-    cases
-}
-
-/// Runs every case of the `.test` file `file` (from the project root), each line `> ARGS`
-/// run as hubstat with `args(ARGS)`; fails naming every case that printed or exited
-/// otherwise.
-pub fn run_cases(file: &str, args: impl Fn(&str) -> Vec<String>) {
-    let path = root().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let cases = cases(&text);
-    assert!(!cases.is_empty(), "{}: no cases", path.display());
-    let mut failures = Vec::new();
-    for case in cases {
-        let args = args(case.args);
-        let output = hubstat(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        let actual = stdout(&output);
-        if code(&output) != case.exit || actual != case.expected {
-            failures.push(format!(
-                "{}:{}: > {}\n--- expected (exit {})\n{}--- actual (exit {})\n{}{}",
-                path.display(),
-                case.line,
-                case.args,
-                case.exit,
-                case.expected,
-                code(&output),
-                actual,
-                stderr(&output)
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
